@@ -1,0 +1,74 @@
+"""Endpoint values: how tests and scenarios reach a service, whatever runs it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Base of every endpoint; ``service`` names the service it belongs to."""
+
+    service: str
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["kind"] = type(self).__name__
+        data["address"] = self.address
+        return data
+
+    @property
+    def address(self) -> str:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class PostgresEndpoint(Endpoint):
+    """A PostgreSQL server reachable over TCP."""
+
+    host: str
+    port: int
+    user: str
+    database: str
+
+    @property
+    def dsn(self) -> str:
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{self.database}"
+
+    @property
+    def address(self) -> str:
+        return self.dsn
+
+
+@dataclass(frozen=True)
+class KafkaEndpoint(Endpoint):
+    """A Kafka cluster reachable through its bootstrap servers."""
+
+    bootstrap_servers: str
+
+    @property
+    def address(self) -> str:
+        return self.bootstrap_servers
+
+
+@dataclass(frozen=True)
+class HttpEndpoint(Endpoint):
+    """An HTTP API (REST endpoints of Flink, Connect, a registry, ...)."""
+
+    url: str
+
+    @property
+    def address(self) -> str:
+        return self.url
+
+
+ENDPOINT_KINDS: dict[str, type[Endpoint]] = {
+    cls.__name__: cls for cls in (PostgresEndpoint, KafkaEndpoint, HttpEndpoint)
+}
+
+
+def endpoint_from_dict(data: dict[str, Any]) -> Endpoint:
+    """Rebuild an endpoint written by :meth:`Endpoint.to_dict` (state files)."""
+    fields = {k: v for k, v in data.items() if k not in ("kind", "address")}
+    return ENDPOINT_KINDS[data["kind"]](**fields)

@@ -1,0 +1,154 @@
+"""Apache Kafka in KRaft mode: one process, combined broker and controller."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient
+
+from harness.errors import ServiceStartError
+from harness.stack.endpoint import KafkaEndpoint
+from harness.stack.ports import HOST, allocate_port
+from harness.stack.process import ManagedProcess, peak_rss_bytes
+from harness.stack.service import ProcessRecord, ReadinessProbe, Service
+
+LOG4J = """\
+log4j.rootLogger=INFO, stdout
+log4j.logger.kafka.request.logger=WARN
+log4j.logger.org.apache.kafka.controller=INFO
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+"""
+
+
+def broker_properties(*, broker_port: int, controller_port: int, log_dir: Path,
+                      extra: dict[str, str] | None = None) -> dict[str, str]:
+    """server.properties of a single-node KRaft cluster bound to 127.0.0.1."""
+    props = {
+        "process.roles": "broker,controller",
+        "node.id": "1",
+        "controller.quorum.voters": f"1@{HOST}:{controller_port}",
+        "listeners": f"PLAINTEXT://{HOST}:{broker_port},CONTROLLER://{HOST}:{controller_port}",
+        "advertised.listeners": f"PLAINTEXT://{HOST}:{broker_port}",
+        "controller.listener.names": "CONTROLLER",
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "inter.broker.listener.name": "PLAINTEXT",
+        "log.dirs": str(log_dir),
+        "num.partitions": "1",
+        "offsets.topic.replication.factor": "1",
+        "offsets.topic.num.partitions": "4",
+        "transaction.state.log.replication.factor": "1",
+        "transaction.state.log.min.isr": "1",
+        "transaction.state.log.num.partitions": "4",
+        "group.initial.rebalance.delay.ms": "0",
+        "auto.create.topics.enable": "false",
+        "delete.topic.enable": "true",
+    }
+    props.update(extra or {})
+    return props
+
+
+class KafkaService(Service):
+    """A KRaft broker from the jars of the manifest's ``kafka`` component."""
+
+    name = "kafka"
+
+    def __init__(self, *, run_dir: Path, java: str, libs_dir: Path, main_class: str,
+                 port: int = 0, heap: str = "512m",
+                 properties: dict[str, str] | None = None) -> None:
+        self.java, self.libs_dir, self.main_class = java, libs_dir, main_class
+        self.requested_port, self.heap = port, heap
+        self.extra_properties = properties or {}
+        self.home = run_dir / "kafka"
+        self.log_path = run_dir / "logs" / "kafka.log"
+        self.port = self.controller_port = 0
+        self.process: ManagedProcess | None = None
+
+    def _java(self, *args: str) -> list[str]:
+        return [self.java, f"-Dlog4j.configuration=file:{self.home / 'log4j.properties'}",
+                "-cp", f"{self.libs_dir}/*", *args]
+
+    def start(self) -> None:
+        self.port = allocate_port(self.requested_port, purpose="Kafka broker",
+                                  option="--cutover-kafka-port")
+        self.controller_port = allocate_port(0, purpose="Kafka controller")
+        self.home.mkdir(parents=True, exist_ok=True)
+        (self.home / "log4j.properties").write_text(LOG4J)
+        props = broker_properties(broker_port=self.port, controller_port=self.controller_port,
+                                  log_dir=self.home / "data", extra=self.extra_properties)
+        config = self.home / "server.properties"
+        config.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
+        self._format(config)
+        jvm = [f"-Xmx{self.heap}", "-Xms128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+               "-Djava.net.preferIPv4Stack=true", "-Djava.awt.headless=true"]
+        self.process = ManagedProcess.spawn(
+            self.name, [self.java, *jvm, *self._java(self.main_class, str(config))[1:]],
+            log_path=self.log_path, cwd=self.home)
+
+    def _format(self, config: Path) -> None:
+        """Format the KRaft storage with a fresh cluster id (what kafka-storage.sh does)."""
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        result = subprocess.run(
+            self._java("kafka.tools.StorageTool", "format", "-t", cid, "-c", str(config)),
+            capture_output=True, text=True, timeout=120)
+        if result.returncode != 0:
+            raise ServiceStartError(self.name, "formatting KRaft storage failed",
+                                    log_tail=(result.stdout + result.stderr)[-3000:])
+
+    def wait_ready(self, timeout_s: float) -> None:
+        ReadinessProbe(self.name, self._check, self._died, log_path=self.log_path,
+                       interval_s=0.3).wait(timeout_s)
+
+    def _check(self) -> str | None:
+        """Ready when a real metadata request lists the broker."""
+        admin = AdminClient({"bootstrap.servers": f"{HOST}:{self.port}",
+                             "socket.connection.setup.timeout.ms": 1000, "log_level": 0,
+                             "logger": _silent_logger()})
+        try:
+            metadata = admin.list_topics(timeout=1.5)
+        except KafkaException as exc:
+            return f"metadata request failed: {exc.args[0] if exc.args else exc}"
+        if not metadata.brokers:
+            return "metadata lists no broker yet"
+        return None
+
+    def _died(self) -> str | None:
+        if self.process is None or self.process.alive():
+            return None
+        return f"the broker JVM exited with code {self.process.exit_code()}"
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+
+    def clean(self) -> None:
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def endpoint(self) -> KafkaEndpoint:
+        return KafkaEndpoint(self.name, f"{HOST}:{self.port}")
+
+    def collect_logs(self, dest: Path) -> list[Path]:
+        return [self.log_path] if self.log_path.exists() else []
+
+    def processes(self) -> list[ProcessRecord]:
+        if self.process is None:
+            return []
+        return [ProcessRecord(self.name, self.process.pid, self.process.stop_signal,
+                              str(self.log_path))]
+
+    def stats(self) -> dict[str, int]:
+        return {"peak_rss_bytes": peak_rss_bytes(self.process.pid) if self.process else 0}
+
+
+def _silent_logger() -> logging.Logger:
+    logger = logging.getLogger("cutover.kafka.probe")
+    logger.propagate = False
+    logger.addHandler(logging.NullHandler())
+    return logger

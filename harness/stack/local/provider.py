@@ -1,0 +1,49 @@
+"""LocalProvider: every service a process on 127.0.0.1, data and logs in the run directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from harness.stack.artifacts import ensure_component
+from harness.stack.local.kafka import KafkaService
+from harness.stack.local.postgres import PostgresService
+from harness.stack.local.prereqs import find_java, find_pg_bin_dir, unprivileged_user
+from harness.stack.manifest import load_manifest
+from harness.stack.provider import Provider
+from harness.stack.service import Service
+
+
+class LocalProvider(Provider):
+    """Runs services as child processes; teardown leaves no process behind."""
+
+    name: ClassVar[str] = "local"
+
+    @classmethod
+    def service_names(cls) -> list[str]:
+        return ["postgres", "kafka"]
+
+    def check(self, names: list[str]) -> None:
+        for name in names:
+            self.require_known(name)
+        if "postgres" in names:
+            find_pg_bin_dir(self.config["pg_bin_dir"])
+            unprivileged_user(self.config["pg_user"])
+        if "kafka" in names:
+            find_java(self.config["java"])
+
+    def service(self, name: str) -> Service:
+        self.require_known(name)
+        if name == "postgres":
+            return PostgresService(run_dir=self.run_dir, bin_dir=self.config["pg_bin_dir"],
+                                   user=self.config["pg_user"],
+                                   port=self.config["postgres_port"])
+        return self._kafka()
+
+    def _kafka(self) -> KafkaService:
+        component = load_manifest()["kafka"]
+        libs = ensure_component(Path(self.config["cache_dir"]), component,
+                                progress=self.progress)
+        return KafkaService(run_dir=self.run_dir, java=find_java(self.config["java"]),
+                            libs_dir=libs / "libs", main_class=component.main_class,
+                            port=self.config["kafka_port"], heap=self.config["kafka_heap"])

@@ -1,0 +1,109 @@
+"""Namespace: what isolates one test or scenario on a shared stack.
+
+A namespace owns a Kafka topic prefix (and consumer-group prefix) and a PostgreSQL schema.
+It creates them lazily, so a test that needs only PostgreSQL never starts Kafka, and
+:meth:`clean` removes exactly what it created.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+import psycopg
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from harness.errors import CutoverError
+from harness.stack.stack import Stack
+
+_UNSAFE = re.compile(r"[^a-z0-9_]+")
+MAX_NAME = 40
+
+
+def namespace_name(hint: str) -> str:
+    """A short, unique, identifier-safe name from a hint such as a test name."""
+    base = _UNSAFE.sub("_", hint.lower()).strip("_")[: MAX_NAME - 8] or "ns"
+    return f"{base}_{secrets.token_hex(3)}"
+
+
+class Namespace:
+    """Topic prefix, consumer-group prefix and PostgreSQL schema of one test."""
+
+    def __init__(self, stack: Stack, name: str) -> None:
+        self.stack = stack
+        self.name = name
+        self._schema_created = False
+        self._topics_used = False
+
+    @property
+    def topic_prefix(self) -> str:
+        return f"{self.name}."
+
+    def topic(self, name: str) -> str:
+        """The namespaced name of a topic."""
+        self._topics_used = True
+        return self.topic_prefix + name
+
+    def group(self, name: str) -> str:
+        """The namespaced id of a consumer group."""
+        return self.topic_prefix + name
+
+    @property
+    def schema(self) -> str:
+        """The namespace's PostgreSQL schema; created on first use."""
+        if not self._schema_created:
+            with psycopg.connect(self.stack.endpoint("postgres").address,
+                                 autocommit=True) as conn:
+                conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.name}"')
+            self._schema_created = True
+        return self.name
+
+    def create_topic(self, name: str, *, partitions: int = 1,
+                     config: dict[str, str] | None = None, timeout_s: float = 30) -> str:
+        """Create a namespaced topic and wait until the broker confirms it."""
+        full = self.topic(name)
+        admin = self._admin()
+        futures = admin.create_topics([NewTopic(full, partitions, 1, config=config or {})],
+                                      operation_timeout=timeout_s)
+        futures[full].result(timeout=timeout_s)
+        return full
+
+    def topics(self) -> list[str]:
+        """Topics of this namespace that exist on the broker."""
+        metadata = self._admin().list_topics(timeout=10)
+        return sorted(t for t in metadata.topics if t.startswith(self.topic_prefix))
+
+    def _admin(self) -> AdminClient:
+        bootstrap = self.stack.endpoint("kafka").address
+        return AdminClient({"bootstrap.servers": bootstrap})
+
+    def clean(self) -> None:
+        """Drop the schema and delete the topics and groups this namespace created."""
+        errors = []
+        if self._schema_created:
+            try:
+                with psycopg.connect(self.stack.endpoint("postgres").address,
+                                     autocommit=True) as conn:
+                    conn.execute(f'DROP SCHEMA IF EXISTS "{self.name}" CASCADE')
+                self._schema_created = False
+            except psycopg.Error as exc:
+                errors.append(f"dropping schema {self.name}: {exc}")
+        if self._topics_used and "kafka" in self.stack.services:
+            try:
+                self._clean_kafka()
+            except Exception as exc:
+                errors.append(f"deleting topics {self.topic_prefix}*: {exc}")
+        if errors:
+            raise CutoverError("namespace cleanup incomplete: " + "; ".join(errors))
+
+    def _clean_kafka(self) -> None:
+        admin = self._admin()
+        topics = self.topics()
+        if topics:
+            for future in admin.delete_topics(topics, operation_timeout=30).values():
+                future.result(timeout=30)
+        groups = [g.group_id for g in admin.list_consumer_groups().result(timeout=10).valid
+                  if g.group_id.startswith(self.topic_prefix)]
+        if groups:
+            for future in admin.delete_consumer_groups(groups).values():
+                future.result(timeout=30)

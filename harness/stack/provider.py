@@ -1,0 +1,55 @@
+"""The Provider interface and the registry of providers."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
+
+from harness.config import Config
+from harness.errors import UnknownNameError
+from harness.stack.service import Service
+
+
+class Provider(ABC):
+    """Makes services of the stack available; the same Endpoints whatever runs them."""
+
+    name: ClassVar[str]
+
+    def __init__(self, config: Config, run_dir: Path,
+                 progress: Callable[[str], None] = lambda _msg: None) -> None:
+        self.config = config
+        self.run_dir = run_dir
+        self.progress = progress
+
+    @classmethod
+    @abstractmethod
+    def service_names(cls) -> list[str]:
+        """Services this provider can run, in start order."""
+
+    @abstractmethod
+    def service(self, name: str) -> Service:
+        """A new, not yet started service called ``name``."""
+
+    def check(self, names: list[str]) -> None:  # noqa: B027 - optional hook
+        """Fail fast, before anything starts, when a prerequisite is missing."""
+
+    def require_known(self, name: str) -> None:
+        if name not in self.service_names():
+            raise UnknownNameError("service", name, self.service_names())
+
+
+def provider_registry() -> dict[str, type[Provider]]:
+    """Every provider that exists, by name. One line per provider."""
+    from harness.stack.local.provider import LocalProvider
+
+    return {LocalProvider.name: LocalProvider}
+
+
+def provider_class(name: str) -> type[Provider]:
+    """The provider called ``name``; an unknown name lists the known ones."""
+    registry = provider_registry()
+    if name not in registry:
+        raise UnknownNameError("provider", name, list(registry))
+    return registry[name]

@@ -1,0 +1,141 @@
+"""Stack: asks a Provider for services, starts what is required, tears down in order."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from harness.config import Config
+from harness.errors import CutoverError
+from harness.stack.endpoint import Endpoint
+from harness.stack.provider import provider_class
+from harness.stack.rundir import StackState, janitor, new_run_dir
+from harness.stack.service import Service
+
+log = logging.getLogger("cutover.stack")
+
+Progress = Callable[[str], None]
+
+
+class Stack:
+    """The services of one run. Services start on first :meth:`require`, once.
+
+    Use as a context manager, or call :meth:`close`. A detached stack (`cutover up`,
+    ``--cutover-keep``) is left running and recorded so `cutover down` can stop it.
+    """
+
+    def __init__(self, config: Config, *, progress: Progress | None = None) -> None:
+        self.config = config
+        self.progress: Progress = progress or (lambda msg: log.info("%s", msg))
+        self.run_root = Path(config["run_root"])
+        janitor(self.run_root)
+        self.run_dir = new_run_dir(self.run_root)
+        self.provider = provider_class(config["provider"])(config, self.run_dir, self.progress)
+        self.services: dict[str, Service] = {}
+        self.timings_s: dict[str, float] = {}
+        self.detached = False
+        self.closed = False
+        self.state = StackState(run_id=self.run_dir.name, run_dir=str(self.run_dir),
+                                provider=self.provider.name, owner_pid=os.getpid())
+        self.state.write()
+        atexit.register(self.close)
+
+    def require(self, *names: str) -> dict[str, Endpoint]:
+        """Start the named services that are not running yet; return their endpoints."""
+        missing = [n for n in dict.fromkeys(names) if n not in self.services]
+        if missing:
+            self.provider.check(missing)
+            self._start(missing)
+        return {n: self.services[n].endpoint() for n in names}
+
+    def _start(self, names: list[str]) -> None:
+        started: dict[str, float] = {}
+        try:
+            for name in names:
+                self.progress(f"{name}: starting")
+                started[name] = time.monotonic()
+                service = self.provider.service(name)
+                self.services[name] = service
+                service.start()
+                self._record()
+            with ThreadPoolExecutor(max_workers=len(names)) as pool:
+                futures = {n: pool.submit(self._wait, n, started[n]) for n in names}
+                errors = [f.exception() for f in futures.values()]
+            first = next((e for e in errors if e is not None), None)
+            if first is not None:
+                raise first
+        except BaseException:
+            self._teardown([n for n in names if n in self.services], failed=True)
+            raise
+
+    def _wait(self, name: str, started: float) -> None:
+        self.services[name].wait_ready(float(self.config["start_timeout_s"]))
+        self.timings_s[name] = time.monotonic() - started
+        self.progress(f"{name}: ready in {self.timings_s[name]:.1f}s at "
+                      f"{self.services[name].endpoint().address}")
+
+    def _record(self) -> None:
+        self.state.services = {
+            name: {"endpoint": _safe_endpoint(service),
+                   "processes": [asdict(p) for p in service.processes()]}
+            for name, service in self.services.items()
+        }
+        self.state.write()
+
+    def endpoint(self, name: str) -> Endpoint:
+        return self.require(name)[name]
+
+    def endpoints(self) -> dict[str, Endpoint]:
+        return {name: service.endpoint() for name, service in self.services.items()}
+
+    def detach(self) -> StackState:
+        """Leave the services running after this process exits; `cutover down` stops them."""
+        self.detached = True
+        self.state.kept = True
+        self._record()
+        return self.state
+
+    def close(self) -> None:
+        """Tear down unless detached: stop → collect logs → clean, reverse start order."""
+        if self.closed or self.detached:
+            return
+        self.closed = True
+        self._teardown(list(self.services), failed=False)
+
+    def _teardown(self, names: list[str], *, failed: bool) -> None:
+        order = list(reversed(names))
+        for step in ("stop", "collect_logs", "clean"):
+            for name in order:
+                service = self.services[name]
+                try:
+                    if step == "collect_logs":
+                        service.collect_logs(self.run_dir / "logs")
+                    else:
+                        getattr(service, step)()
+                except Exception as exc:  # best effort: every step runs, each is logged
+                    log.warning("%s: %s failed during teardown: %s", name, step, exc)
+        for name in names:
+            self.services.pop(name, None)
+        self._record()
+        if failed:
+            self.progress(f"logs kept in {self.run_dir / 'logs'}")
+
+    def __enter__(self) -> Stack:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _safe_endpoint(service: Service) -> dict[str, Any]:
+    try:
+        return service.endpoint().to_dict()
+    except CutoverError:
+        return {}
