@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 
 import psycopg
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -102,6 +103,11 @@ class Namespace:
         if topics:
             for future in admin.delete_topics(topics, operation_timeout=30).values():
                 future.result(timeout=30)
+            deadline = time.monotonic() + 30
+            while self.topics():  # deletion is asynchronous in the broker's metadata
+                if time.monotonic() > deadline:
+                    raise CutoverError(f"topics {self.topics()} still listed 30s after delete")
+                time.sleep(0.1)
         groups = [g.group_id for g in admin.list_consumer_groups().result(timeout=10).valid
                   if g.group_id.startswith(self.topic_prefix)]
         if groups:

@@ -1,0 +1,188 @@
+"""The `cutover` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.bench import bench_stack
+from harness.config import SETTINGS, Config, load_config
+from harness.doctor import run_checks
+from harness.errors import CutoverError
+from harness.signals import teardown_on_sigterm
+from harness.stack.artifacts import ensure_component
+from harness.stack.manifest import load_manifest
+from harness.stack.provider import provider_class
+from harness.stack.rundir import StackState, recorded_runs, stop_recorded
+from harness.stack.stack import Stack
+
+_T0 = time.monotonic()
+
+
+def _progress(message: str) -> None:
+    print(f"[{time.monotonic() - _T0:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+def _add_settings(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("settings (also CUTOVER_* environment variables)")
+    for setting in SETTINGS.values():
+        if setting.name == "keep":
+            continue
+        group.add_argument(setting.option.replace("--cutover-", "--"), dest=setting.name,
+                           default=None, metavar=setting.name.upper(), help=setting.help)
+
+
+def _config(args: argparse.Namespace) -> Config:
+    cli = {name: getattr(args, name) for name in SETTINGS if getattr(args, name, None)}
+    return load_config(cli=cli)
+
+
+def _services(args: argparse.Namespace, config: Config) -> list[str]:
+    known = provider_class(config["provider"]).service_names()
+    return args.services.split(",") if args.services else known
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    config = _config(args)
+    stack = Stack(config, progress=_progress)
+    try:
+        stack.require(*_services(args, config))
+    except BaseException:
+        stack.close()
+        raise
+    state = stack.detach()
+    _print_state(state, as_json=args.json)
+    if not args.json:
+        print("stop it with: cutover down")
+    return 0
+
+
+def _print_state(state: StackState, *, as_json: bool) -> None:
+    services = {name: {**info.get("endpoint", {}),
+                       "pids": [p["pid"] for p in info.get("processes", [])]}
+                for name, info in state.services.items()}
+    if as_json:
+        print(json.dumps({"run_id": state.run_id, "run_dir": state.run_dir,
+                          "provider": state.provider, "services": services}, indent=2))
+        return
+    print(f"stack {state.run_id} ({state.provider}) in {state.run_dir}")
+    for name, info in services.items():
+        print(f"  {name:10} {info.get('address', '?'):50} pids {info['pids']}")
+
+
+def _kept_runs(config: Config, run_id: str | None) -> list[StackState]:
+    states = [s for s in recorded_runs(Path(config["run_root"])) if s.kept]
+    if run_id:
+        states = [s for s in states if s.run_id == run_id]
+        if not states:
+            raise CutoverError(f"no kept stack called {run_id!r}; `cutover status` lists them")
+    return states
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    config = _config(args)
+    states = _kept_runs(config, args.run)
+    if not states:
+        print("no stack is running (nothing started by `cutover up` or --cutover-keep)")
+        return 0
+    for state in states:
+        stopped = stop_recorded(state)
+        for service in state.services:  # clean: data goes, logs stay for the janitor
+            shutil.rmtree(Path(state.run_dir) / service, ignore_errors=True)
+        state.kept = False
+        state.write()
+        print(f"stopped {state.run_id}: {', '.join(stopped) or 'nothing was running'}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    config = _config(args)
+    states = [s for s in recorded_runs(Path(config["run_root"])) if s.alive()]
+    if args.json:
+        print(json.dumps([{"run_id": s.run_id, "kept": s.kept, "owner_pid": s.owner_pid,
+                           "run_dir": s.run_dir, "services": s.services} for s in states],
+                         indent=2))
+        return 0
+    if not states:
+        print("no stack is running")
+    for state in states:
+        _print_state(state, as_json=False)
+        print(f"  kept: {state.kept}, owner pid {state.owner_pid}")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    checks = run_checks(_config(args))
+    for check in checks:
+        mark = "ok " if check.ok else "FAIL"
+        print(f"[{mark}] {check.name}: {check.detail}")
+        if check.fix:
+            print(f"       fix: {check.fix}")
+    failed = [c for c in checks if not c.ok]
+    print(f"{len(checks) - len(failed)} passed, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+def cmd_install(args: argparse.Namespace) -> int:
+    config = _config(args)
+    for component in load_manifest().values():
+        path = ensure_component(Path(config["cache_dir"]), component, progress=_progress)
+        print(f"{component.name} {component.version}: {path}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    config = _config(args)
+    result = bench_stack(config, services=_services(args, config), runs=args.runs,
+                         progress=_progress)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cutover", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, help_text: str, func: Any) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(func=func)
+        _add_settings(p)
+        return p
+
+    up = command("up", "start the stack, print its endpoints, leave it running", cmd_up)
+    up.add_argument("--json", action="store_true", help="print endpoints as JSON")
+    up.add_argument("--services", help="comma-separated subset (default: all)")
+    down = command("down", "stop stacks left running by `up` or --cutover-keep", cmd_down)
+    down.add_argument("--run", help="stop only this run id (default: all kept stacks)")
+    status = command("status", "list running stacks and their endpoints", cmd_status)
+    status.add_argument("--json", action="store_true")
+    command("doctor", "check prerequisites and say how to fix what is missing", cmd_doctor)
+    command("install", "download the pinned JVM components into the cache", cmd_install)
+    bench = command("bench", "benchmarks that print JSON", cmd_bench)
+    bench.add_argument("target", choices=["stack"], help="what to benchmark")
+    bench.add_argument("--runs", type=int, default=3, help="runs per figure (median)")
+    bench.add_argument("--services", help="comma-separated subset (default: all)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    teardown_on_sigterm()
+    try:
+        return int(args.func(args))
+    except CutoverError as exc:
+        print(f"cutover: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("cutover: interrupted; services stopped", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
