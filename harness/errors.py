@@ -33,8 +33,10 @@ class PortInUseError(CutoverError):
 class ServiceStartError(CutoverError):
     """A service did not become ready; the message carries the tail of its log."""
 
-    def __init__(self, service: str, reason: str, *, log_path: str = "", log_tail: str = "") -> None:
-        self.service, self.reason, self.log_path, self.log_tail = service, reason, log_path, log_tail
+    def __init__(self, service: str, reason: str, *, log_path: str = "",
+                 log_tail: str = "") -> None:
+        self.service, self.reason = service, reason
+        self.log_path, self.log_tail = log_path, log_tail
         message = f"{service}: {reason}"
         if log_path:
             message += f"\n  full log: {log_path}"

@@ -12,7 +12,8 @@ import secrets
 import time
 
 import psycopg
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
 
 from harness.errors import CutoverError
 from harness.stack.stack import Stack

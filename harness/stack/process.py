@@ -7,6 +7,7 @@ can stop a stack that another process started.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -83,10 +84,8 @@ class ManagedProcess:
     def stop(self, timeout_s: float = 20.0) -> None:
         """Stop the whole process group: the service's signal, then SIGKILL."""
         stop_process_group(self.pid, self.stop_signal, timeout_s=timeout_s)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.popen.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
 
 
 def _group_members(pgid: int) -> list[psutil.Process]:

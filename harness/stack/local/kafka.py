@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import uuid
 from pathlib import Path
+from typing import Any
 
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
@@ -108,9 +109,10 @@ class KafkaService(Service):
 
     def _check(self) -> str | None:
         """Ready when a real metadata request lists the broker."""
-        admin = AdminClient({"bootstrap.servers": f"{HOST}:{self.port}",
-                             "socket.connection.setup.timeout.ms": 1000, "log_level": 0,
-                             "logger": _silent_logger()})
+        conf: dict[str, Any] = {"bootstrap.servers": f"{HOST}:{self.port}",
+                                "socket.connection.setup.timeout.ms": 1000, "log_level": 0,
+                                "logger": _silent_logger()}  # no connection-refused noise
+        admin = AdminClient(conf)
         try:
             metadata = admin.list_topics(timeout=1.5)
         except KafkaException as exc:

@@ -1,0 +1,1 @@
+"""Reference scenarios run on the shared session stack, each in its own namespace."""
