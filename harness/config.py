@@ -92,6 +92,8 @@ SETTINGS: dict[str, Setting] = {
         Setting("kafka_port", "Kafka broker port on 127.0.0.1 (0 picks a free one)", 0,
                 parse_port),
         Setting("kafka_heap", "Kafka JVM heap (-Xmx)", "512m"),
+        Setting("flink_checkpoint_interval", "Flink checkpoint interval (recovery scenarios "
+                "need a short one)", "2s"),
         Setting("start_timeout_s", "seconds a service may take to become ready", 120.0, float),
     ]
 }

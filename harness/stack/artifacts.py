@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
+import tarfile
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +39,9 @@ def render_pom(component: Component) -> str:
             extra += f"<type>{escape(parts[3])}</type>"
         if len(parts) == 5:
             extra += f"<classifier>{escape(parts[4])}</classifier>"
+        if not component.transitive:
+            extra += "<exclusions><exclusion><groupId>*</groupId><artifactId>*</artifactId>" \
+                     "</exclusion></exclusions>"
         deps.append(
             f"<dependency><groupId>{escape(group)}</groupId>"
             f"<artifactId>{escape(artifact)}</artifactId>"
@@ -79,6 +84,9 @@ def ensure_component(
                 f"({', '.join(component.artifacts)}); check that Maven Central is reachable "
                 f"and the versions in harness/stack/versions.toml exist. mvn said:\n{tail}"
             )
+        if component.distribution:
+            progress(f"downloading {component.distribution} from PyPI (about 230 MB, once)")
+            unpack_distribution(component.distribution, staging)
         (staging / _MARKER).write_text("\n".join(component.artifacts) + "\n")
         if target.exists():
             shutil.rmtree(target)
@@ -87,6 +95,37 @@ def ensure_component(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+# What the distribution archive contributes: the jars and the memory calculator.
+_DISTRIBUTION_MEMBERS = ("deps/lib/", "deps/opt/", "deps/bin/bash-java-utils.jar")
+
+
+def unpack_distribution(requirement: str, staging: Path) -> Path:
+    """Download a PyPI source archive with pip and unpack its ``deps/`` into ``dist/``.
+
+    The archive is never installed: only its jars are used, by JVM processes.
+    """
+    download = staging / "download"
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+               "--disable-pip-version-check", "-q", "-d", str(download), requirement]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=3600)
+    archives = list(download.glob("*.tar.gz"))
+    if result.returncode != 0 or len(archives) != 1:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
+        raise PrerequisiteError(f"pip could not download {requirement} from PyPI; check that "
+                                f"PyPI is reachable. pip said:\n{tail}")
+    dist = staging / "dist"
+    with tarfile.open(archives[0]) as archive:
+        for member in archive.getmembers():
+            _, _, inner = member.name.partition("/")
+            if member.isfile() and inner.startswith(_DISTRIBUTION_MEMBERS):
+                member.name = inner.removeprefix("deps/")
+                archive.extract(member, dist, filter="data")
+    shutil.rmtree(download)
+    if not (dist / "lib").is_dir():
+        raise PrerequisiteError(f"{requirement} holds no deps/lib/: not a Flink distribution")
+    return dist
 
 
 def _mkdir(path: Path) -> Path:

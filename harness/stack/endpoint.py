@@ -63,8 +63,50 @@ class HttpEndpoint(Endpoint):
         return self.url
 
 
+@dataclass(frozen=True)
+class FlinkEndpoint(Endpoint):
+    """A Flink session cluster: its REST API (jobs) and its SQL Gateway (statements)."""
+
+    rest_url: str
+    sql_gateway_url: str
+    savepoint_dir: str = ""
+
+    @property
+    def address(self) -> str:
+        return self.sql_gateway_url
+
+
+@dataclass(frozen=True)
+class IcebergEndpoint(Endpoint):
+    """An Iceberg JDBC catalog (tables in PostgreSQL) over a file warehouse.
+
+    Flink writes through ``jdbc_uri``; pyiceberg reads through ``sqlalchemy_uri``. Both
+    must use the same ``catalog`` name, or each sees an empty catalog.
+    """
+
+    catalog: str
+    jdbc_uri: str
+    sqlalchemy_uri: str
+    user: str
+    warehouse: str
+
+    @property
+    def address(self) -> str:
+        return f"{self.catalog} @ {self.jdbc_uri} -> {self.warehouse}"
+
+    def flink_catalog_sql(self) -> str:
+        """The CREATE CATALOG statement a Flink SQL session needs to reach this catalog."""
+        return (
+            f"CREATE CATALOG `{self.catalog}` WITH ('type'='iceberg', "
+            "'catalog-impl'='org.apache.iceberg.jdbc.JdbcCatalog', "
+            f"'uri'='{self.jdbc_uri}', 'jdbc.user'='{self.user}', 'jdbc.password'='', "
+            f"'warehouse'='{self.warehouse}')"
+        )
+
+
 ENDPOINT_KINDS: dict[str, type[Endpoint]] = {
-    cls.__name__: cls for cls in (PostgresEndpoint, KafkaEndpoint, HttpEndpoint)
+    cls.__name__: cls
+    for cls in (PostgresEndpoint, KafkaEndpoint, HttpEndpoint, FlinkEndpoint, IcebergEndpoint)
 }
 
 

@@ -22,11 +22,14 @@ class Component:
     artifacts: tuple[str, ...]
     main_class: str = ""
     description: str = ""
+    transitive: bool = True
+    distribution: str = ""  # a PyPI requirement whose archive holds the distribution
 
     @property
     def fingerprint(self) -> str:
-        """Short hash of the artifact list: a cache directory per exact content."""
-        return hashlib.sha256("\n".join(self.artifacts).encode()).hexdigest()[:10]
+        """Short hash of what is downloaded: a cache directory per exact content."""
+        content = "\n".join([*self.artifacts, self.distribution, str(self.transitive)])
+        return hashlib.sha256(content.encode()).hexdigest()[:10]
 
 
 def parse_manifest(text: str, *, origin: str = "versions.toml") -> dict[str, Component]:
@@ -58,6 +61,8 @@ def parse_manifest(text: str, *, origin: str = "versions.toml") -> dict[str, Com
             artifacts=tuple(artifacts),
             main_class=str(table.get("main_class", "")),
             description=str(table.get("description", "")),
+            transitive=bool(table.get("transitive", True)),
+            distribution=str(table.get("distribution", "")),
         )
     return components
 

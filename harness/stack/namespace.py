@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from typing import Any
 
 import psycopg
 from confluent_kafka import KafkaError, KafkaException
@@ -17,6 +18,7 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
 from harness.errors import CutoverError
+from harness.stack.endpoint import IcebergEndpoint
 from harness.stack.stack import Stack
 
 _UNSAFE = re.compile(r"[^a-z0-9_]+")
@@ -37,6 +39,7 @@ class Namespace:
         self.name = name
         self._schema_created = False
         self._topics_used = False
+        self._iceberg_created = False
 
     @property
     def topic_prefix(self) -> str:
@@ -60,6 +63,29 @@ class Namespace:
                 conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.name}"')
             self._schema_created = True
         return self.name
+
+    @property
+    def iceberg_database(self) -> str:
+        """The namespace's Iceberg namespace (a database in Flink's catalog); created on use."""
+        if not self._iceberg_created:
+            with self._iceberg_catalog() as catalog:
+                catalog.create_namespace_if_not_exists(self.name)
+            self._iceberg_created = True
+        return self.name
+
+    def iceberg_table(self, table: str) -> str:
+        """``catalog.database.table`` of a table in this namespace, for Flink SQL."""
+        return f"`{self._iceberg_endpoint().catalog}`.`{self.iceberg_database}`.`{table}`"
+
+    def _iceberg_endpoint(self) -> IcebergEndpoint:
+        endpoint = self.stack.endpoint("iceberg")
+        assert isinstance(endpoint, IcebergEndpoint)
+        return endpoint
+
+    def _iceberg_catalog(self) -> Any:
+        from harness.iceberg import open_catalog  # pyiceberg is slow to import
+
+        return open_catalog(self._iceberg_endpoint())
 
     def create_topic(self, name: str, *, partitions: int = 1,
                      config: dict[str, str] | None = None, timeout_s: float = 30) -> str:
@@ -96,6 +122,15 @@ class Namespace:
                 self._clean_kafka()
             except Exception as exc:
                 errors.append(f"deleting topics {self.topic_prefix}*: {exc}")
+        if self._iceberg_created:
+            try:
+                with self._iceberg_catalog() as catalog:
+                    for identifier in catalog.list_tables(self.name):
+                        catalog.drop_table(identifier)
+                    catalog.drop_namespace(self.name)
+                self._iceberg_created = False
+            except Exception as exc:
+                errors.append(f"dropping Iceberg namespace {self.name}: {exc}")
         if errors:
             raise CutoverError("namespace cleanup incomplete: " + "; ".join(errors))
 

@@ -9,6 +9,7 @@ from typing import ClassVar
 
 from harness.config import Config
 from harness.errors import UnknownNameError
+from harness.stack.endpoint import Endpoint
 from harness.stack.service import Service
 
 
@@ -29,8 +30,16 @@ class Provider(ABC):
         """Services this provider can run, in start order."""
 
     @abstractmethod
-    def service(self, name: str) -> Service:
-        """A new, not yet started service called ``name``."""
+    def service(self, name: str, running: dict[str, Endpoint]) -> Service:
+        """A new, not yet started service called ``name``.
+
+        ``running`` holds the endpoints of the services it depends on, already ready.
+        """
+
+    @classmethod
+    def dependencies(cls, name: str) -> list[str]:
+        """Services that must be ready before ``name`` starts."""
+        return []
 
     def check(self, names: list[str]) -> None:  # noqa: B027 - optional hook
         """Fail fast, before anything starts, when a prerequisite is missing."""

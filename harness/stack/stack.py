@@ -49,11 +49,33 @@ class Stack:
 
     def require(self, *names: str) -> dict[str, Endpoint]:
         """Start the named services that are not running yet; return their endpoints."""
-        missing = [n for n in dict.fromkeys(names) if n not in self.services]
+        missing = [n for n in self._with_dependencies(names) if n not in self.services]
         if missing:
             self.provider.check(missing)
-            self._start(missing)
+            for batch in self._batches(missing):
+                self._start(batch)
         return {n: self.services[n].endpoint() for n in names}
+
+    def _with_dependencies(self, names: tuple[str, ...]) -> list[str]:
+        ordered: list[str] = []
+
+        def visit(name: str) -> None:
+            for dependency in self.provider.dependencies(name):
+                visit(dependency)
+            if name not in ordered:
+                ordered.append(name)
+
+        for name in names:
+            visit(name)
+        return ordered
+
+    def _batches(self, missing: list[str]) -> list[list[str]]:
+        """Group services so each starts after the services it depends on are ready."""
+        level: dict[str, int] = {}
+        for name in missing:  # dependencies come first in ``missing``
+            deps = [level[d] for d in self.provider.dependencies(name) if d in level]
+            level[name] = 1 + max(deps) if deps else 0
+        return [[n for n in missing if level[n] == i] for i in range(max(level.values()) + 1)]
 
     def _start(self, names: list[str]) -> None:
         started: dict[str, float] = {}
@@ -61,7 +83,7 @@ class Stack:
             for name in names:
                 self.progress(f"{name}: starting")
                 started[name] = time.monotonic()
-                service = self.provider.service(name)
+                service = self.provider.service(name, self.endpoints())
                 self.services[name] = service
                 service.start()
                 self._record()

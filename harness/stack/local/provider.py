@@ -6,10 +6,13 @@ from pathlib import Path
 from typing import ClassVar
 
 from harness.stack.artifacts import ensure_component
+from harness.stack.endpoint import Endpoint, PostgresEndpoint
+from harness.stack.local.flink import FlinkService, FlinkSizing
+from harness.stack.local.iceberg import IcebergService
 from harness.stack.local.kafka import KafkaService
 from harness.stack.local.postgres import PostgresService
 from harness.stack.local.prereqs import find_java, find_pg_bin_dir, unprivileged_user
-from harness.stack.manifest import load_manifest
+from harness.stack.manifest import Component, load_manifest
 from harness.stack.provider import Provider
 from harness.stack.service import Service
 
@@ -21,7 +24,11 @@ class LocalProvider(Provider):
 
     @classmethod
     def service_names(cls) -> list[str]:
-        return ["postgres", "kafka"]
+        return ["postgres", "kafka", "iceberg", "flink"]
+
+    @classmethod
+    def dependencies(cls, name: str) -> list[str]:
+        return {"iceberg": ["postgres"]}.get(name, [])
 
     def check(self, names: list[str]) -> None:
         for name in names:
@@ -29,21 +36,36 @@ class LocalProvider(Provider):
         if "postgres" in names:
             find_pg_bin_dir(self.config["pg_bin_dir"])
             unprivileged_user(self.config["pg_user"])
-        if "kafka" in names:
+        if "kafka" in names or "flink" in names:
             find_java(self.config["java"])
 
-    def service(self, name: str) -> Service:
+    def service(self, name: str, running: dict[str, Endpoint]) -> Service:
         self.require_known(name)
         if name == "postgres":
             return PostgresService(run_dir=self.run_dir, bin_dir=self.config["pg_bin_dir"],
                                    user=self.config["pg_user"],
                                    port=self.config["postgres_port"])
+        if name == "iceberg":
+            postgres = running["postgres"]
+            assert isinstance(postgres, PostgresEndpoint)
+            return IcebergService(run_dir=self.run_dir, postgres=postgres)
+        if name == "flink":
+            return self._flink()
         return self._kafka()
 
+    def _component(self, name: str) -> tuple[Component, Path]:
+        component = load_manifest()[name]
+        return component, ensure_component(Path(self.config["cache_dir"]), component,
+                                           progress=self.progress)
+
+    def _flink(self) -> FlinkService:
+        _, path = self._component("flink")
+        sizing = FlinkSizing(checkpoint_interval=self.config["flink_checkpoint_interval"])
+        return FlinkService(run_dir=self.run_dir, java=find_java(self.config["java"]),
+                            component_dir=path, sizing=sizing)
+
     def _kafka(self) -> KafkaService:
-        component = load_manifest()["kafka"]
-        libs = ensure_component(Path(self.config["cache_dir"]), component,
-                                progress=self.progress)
+        component, libs = self._component("kafka")
         return KafkaService(run_dir=self.run_dir, java=find_java(self.config["java"]),
                             libs_dir=libs / "libs", main_class=component.main_class,
                             port=self.config["kafka_port"], heap=self.config["kafka_heap"])

@@ -1,0 +1,62 @@
+"""Iceberg: a JDBC catalog in the stack's PostgreSQL over a local file warehouse.
+
+Not a process: a catalog database and a directory. Flink writes through the Java
+JdbcCatalog; pyiceberg's SqlCatalog reads the same tables under the same catalog name.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import psycopg
+
+from harness.stack.endpoint import IcebergEndpoint, PostgresEndpoint
+from harness.stack.service import ReadinessProbe, Service
+
+CATALOG = "cutover"
+DATABASE = "iceberg"
+
+
+class IcebergService(Service):
+    """Creates the catalog database and warehouse; ready when pyiceberg lists namespaces."""
+
+    name = "iceberg"
+
+    def __init__(self, *, run_dir: Path, postgres: PostgresEndpoint) -> None:
+        self.postgres = postgres
+        self.warehouse = run_dir / "iceberg" / "warehouse"
+
+    def start(self) -> None:
+        self.warehouse.mkdir(parents=True, exist_ok=True)
+        with psycopg.connect(self.postgres.dsn, autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                (DATABASE,)).fetchone():
+                conn.execute(f'CREATE DATABASE "{DATABASE}"')
+
+    def wait_ready(self, timeout_s: float) -> None:
+        ReadinessProbe(self.name, self._check).wait(timeout_s)
+
+    def _check(self) -> str | None:
+        from harness.iceberg import open_catalog  # pyiceberg is slow to import
+
+        try:
+            with open_catalog(self.endpoint()) as catalog:
+                catalog.list_namespaces()
+        except Exception as exc:  # any failure here means "not ready", with its reason
+            return f"catalog not usable: {exc}"
+        return None
+
+    def stop(self) -> None:
+        """Nothing runs: the catalog lives in PostgreSQL, which stops on its own."""
+
+    def clean(self) -> None:
+        shutil.rmtree(self.warehouse.parent, ignore_errors=True)
+
+    def endpoint(self) -> IcebergEndpoint:
+        pg = self.postgres
+        return IcebergEndpoint(
+            self.name, CATALOG,
+            jdbc_uri=f"jdbc:postgresql://{pg.host}:{pg.port}/{DATABASE}",
+            sqlalchemy_uri=f"postgresql+psycopg://{pg.user}@{pg.host}:{pg.port}/{DATABASE}",
+            user=pg.user, warehouse=f"file://{self.warehouse}")
