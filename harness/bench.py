@@ -1,6 +1,8 @@
-"""`cutover bench stack`: cold start per service and for the whole stack, and peak RSS.
+"""Benchmarks that print JSON figures.
 
-Each figure is the median of several runs; the raw samples are printed too.
+`cutover bench stack`: cold start per service and for the whole stack, and peak RSS.
+`cutover bench pipeline`: statement submission latency and time to the first record in
+each sink. Each figure is the median of several runs; the raw samples are printed too.
 """
 
 from __future__ import annotations
@@ -11,6 +13,11 @@ from collections.abc import Callable
 from typing import Any
 
 from harness.config import Config
+from harness.flink import quotes
+from harness.flink.gateway import SqlGatewaySession
+from harness.flink.rest import FlinkRestClient
+from harness.stack.endpoint import FlinkEndpoint, IcebergEndpoint, KafkaEndpoint
+from harness.stack.namespace import Namespace, namespace_name
 from harness.stack.stack import Stack
 
 
@@ -20,7 +27,10 @@ def _cold_start(config: Config, names: list[str]) -> tuple[float, dict[str, floa
         started = time.monotonic()
         stack.require(*names)
         total = time.monotonic() - started
-        rss = {n: int(s.stats().get("peak_rss_bytes", 0)) for n, s in stack.services.items()}
+        rss = {}
+        for name, service in stack.services.items():
+            for key, value in service.stats().items():
+                rss[name + key.removeprefix("peak_rss_bytes")] = int(value)
         return total, dict(stack.timings_s), rss
 
 
@@ -29,7 +39,7 @@ def bench_stack(config: Config, *, services: list[str], runs: int = 3,
     """Start each service alone, then all together, ``runs`` times; medians in JSON shape."""
     alone: dict[str, list[float]] = {n: [] for n in services}
     whole: list[float] = []
-    rss: dict[str, list[int]] = {n: [] for n in services}
+    rss: dict[str, list[int]] = {}
     for run in range(1, runs + 1):
         for name in services:
             progress(f"run {run}/{runs}: {name} alone")
@@ -38,7 +48,7 @@ def bench_stack(config: Config, *, services: list[str], runs: int = 3,
         total, _, peaks = _cold_start(config, services)
         whole.append(total)
         for name, value in peaks.items():
-            rss[name].append(value)
+            rss.setdefault(name, []).append(value)
     return {
         "benchmark": "stack",
         "provider": config["provider"],
@@ -53,4 +63,53 @@ def bench_stack(config: Config, *, services: list[str], runs: int = 3,
                              "stack": [round(x, 3) for x in whole]},
             "peak_rss_mib": {n: [round(x / 2**20, 1) for x in v] for n, v in rss.items()},
         },
+    }
+
+
+def bench_pipeline(config: Config, *, runs: int = 3,
+                   progress: Callable[[str], None] = lambda _msg: None) -> dict[str, Any]:
+    """Statement submission latency and time to the first record in each sink.
+
+    Runs the quotes pipeline ``runs`` times on one stack, each in its own namespace.
+    """
+    samples: dict[str, list[float]] = {"submit_to_running_s": [], "first_record_upsert_kafka_s":
+                                       [], "first_record_iceberg_s": []}
+    with Stack(config, progress=progress) as stack:
+        endpoints = stack.require("kafka", "iceberg", "flink")
+        kafka, iceberg, flink = (endpoints[n] for n in ("kafka", "iceberg", "flink"))
+        assert isinstance(kafka, KafkaEndpoint) and isinstance(iceberg, IcebergEndpoint)
+        assert isinstance(flink, FlinkEndpoint)
+        rest = FlinkRestClient(flink.rest_url)
+        for run in range(1, runs + 1):
+            progress(f"run {run}/{runs}: quotes pipeline")
+            namespace = Namespace(stack, namespace_name(f"bench_{run}"))
+            with SqlGatewaySession(flink.sql_gateway_url) as sql:
+                pipeline = quotes.create_pipeline(sql, namespace, kafka, iceberg)
+                started = time.monotonic()
+                sql.submit(pipeline.statement, rest=rest)
+                samples["submit_to_running_s"].append(time.monotonic() - started)
+                record = quotes.records_with_updates(range(1), 0, seed=run)
+                produced = time.monotonic()
+                quotes.produce(kafka, pipeline.source, record)
+                expected = quotes.latest(record)
+                quotes.wait_until(quotes.upsert_topic_matches(kafka, pipeline.upsert_topic,
+                                                              expected),
+                                  timeout_s=120, what="first record in upsert-kafka")
+                samples["first_record_upsert_kafka_s"].append(time.monotonic() - produced)
+                quotes.wait_until(quotes.iceberg_matches(iceberg,
+                                                         pipeline.iceberg_identifier, expected),
+                                  timeout_s=120, what="first record in Iceberg")
+                samples["first_record_iceberg_s"].append(time.monotonic() - produced)
+                sql.cancel_statements(rest)
+            namespace.clean()
+        rest.close()
+        rss = stack.services["flink"].stats()
+    return {
+        "benchmark": "pipeline",
+        "runs": runs,
+        "checkpoint_interval": config["flink_checkpoint_interval"],
+        **{name: round(statistics.median(values), 3) for name, values in samples.items()},
+        "peak_rss_mib": {k.removeprefix("peak_rss_bytes_"): round(v / 2**20, 1)
+                         for k, v in rss.items() if k != "peak_rss_bytes"},
+        "samples": {name: [round(v, 3) for v in values] for name, values in samples.items()},
     }

@@ -3,7 +3,7 @@
 import pytest
 
 from harness.flink import StatementError
-from tests.integration.flink_pipeline import (
+from harness.flink.quotes import (
     create_pipeline,
     iceberg_matches,
     latest,

@@ -1,4 +1,10 @@
-"""A keyed JSON source topic feeding an upsert-kafka sink and an Iceberg upsert table."""
+"""The quotes pipeline: a keyed JSON topic mirrored into an upsert-kafka topic and an
+Iceberg upsert table by one statement.
+
+The smallest pipeline that exercises every part of the stack a blue/green run relies on
+(Kafka source, SQL Gateway statement, upsert-kafka sink, Iceberg writer with equality
+deletes). The stack's integration tests and `cutover bench pipeline` use it.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +16,13 @@ from dataclasses import dataclass
 
 from confluent_kafka import Producer
 
-from harness.flink import SqlGatewaySession, Statement
+from harness.errors import CutoverError
+from harness.flink.gateway import SqlGatewaySession
+from harness.flink.statement import Statement
 from harness.iceberg import query, read_table
 from harness.readers import read_topic
-from harness.stack import Namespace
 from harness.stack.endpoint import IcebergEndpoint, KafkaEndpoint
+from harness.stack.namespace import Namespace
 
 
 @dataclass
@@ -65,7 +73,8 @@ def produce(kafka: KafkaEndpoint, topic: str, records: list[dict[str, object]]) 
     for record in records:
         producer.produce(topic, key=str(record["id"]).encode(), value=json.dumps(record))
         producer.poll(0)
-    assert producer.flush(60) == 0, "source records not delivered within 60s"
+    if producer.flush(60) != 0:
+        raise CutoverError(f"records for {topic!r} not delivered within 60s")
 
 
 def records_with_updates(ids: range, updates: int, *, seed: int,
@@ -97,7 +106,7 @@ def wait_until(condition: Callable[[], str | None], *, timeout_s: float, what: s
         if not reason:
             return
         time.sleep(0.5)
-    raise AssertionError(f"{what} not reached within {timeout_s:.0f}s: {reason}")
+    raise CutoverError(f"{what} not reached within {timeout_s:.0f}s: {reason}")
 
 
 def upsert_topic_matches(kafka: KafkaEndpoint, topic: str,
