@@ -19,6 +19,7 @@ from harness.flink.rest import FlinkRestClient
 from harness.stack.endpoint import FlinkEndpoint, IcebergEndpoint, KafkaEndpoint
 from harness.stack.namespace import Namespace, namespace_name
 from harness.stack.stack import Stack
+from harness.wait import wait_until
 
 
 def _cold_start(config: Config, names: list[str]) -> tuple[float, dict[str, float],
@@ -92,11 +93,11 @@ def bench_pipeline(config: Config, *, runs: int = 3,
                 produced = time.monotonic()
                 quotes.produce(kafka, pipeline.source, record)
                 expected = quotes.latest(record)
-                quotes.wait_until(quotes.upsert_topic_matches(kafka, pipeline.upsert_topic,
+                wait_until(quotes.upsert_topic_matches(kafka, pipeline.upsert_topic,
                                                               expected),
                                   timeout_s=120, what="first record in upsert-kafka")
                 samples["first_record_upsert_kafka_s"].append(time.monotonic() - produced)
-                quotes.wait_until(quotes.iceberg_matches(iceberg,
+                wait_until(quotes.iceberg_matches(iceberg,
                                                          pipeline.iceberg_identifier, expected),
                                   timeout_s=120, what="first record in Iceberg")
                 samples["first_record_iceberg_s"].append(time.monotonic() - produced)

@@ -15,6 +15,7 @@ from harness.bench import bench_pipeline, bench_stack
 from harness.config import SETTINGS, Config, load_config
 from harness.doctor import run_checks
 from harness.errors import CutoverError
+from harness.pipeline import changed_tables_between, load_pipeline, plan_change
 from harness.signals import teardown_on_sigterm
 from harness.stack.artifacts import ensure_component
 from harness.stack.manifest import load_manifest
@@ -148,6 +149,24 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plan(args: argparse.Namespace) -> int:
+    if args.changed:
+        model, changed = load_pipeline(args.pipeline_dir), list(args.changed)
+    elif args.from_ref and args.to_ref:
+        model, changed = changed_tables_between(args.pipeline_dir, args.from_ref, args.to_ref)
+        if not changed:
+            print(f"no table changed between {args.from_ref} and {args.to_ref}",
+                  file=sys.stderr)
+    else:
+        raise CutoverError("say what changed: --from REF --to REF (both), or --changed "
+                           "TABLE [TABLE ...]")
+    for warning in model.warnings:
+        print(f"cutover: warning: {warning}", file=sys.stderr)
+    plan = plan_change(model, changed)
+    print(json.dumps(plan.to_json(), indent=2) if args.json else plan.render_text())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cutover", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -171,6 +190,15 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("target", choices=["stack", "pipeline"], help="what to benchmark")
     bench.add_argument("--runs", type=int, default=3, help="runs per figure (median)")
     bench.add_argument("--services", help="comma-separated subset (default: all)")
+    plan_help = "which statements a change redeploys, as new table versions"
+    plan = sub.add_parser("plan", help=plan_help, description=plan_help)  # no stack settings
+    plan.set_defaults(func=cmd_plan)
+    plan.add_argument("pipeline_dir", help="shift_left project or folder of .sql files")
+    what = plan.add_mutually_exclusive_group(required=True)
+    what.add_argument("--changed", nargs="+", metavar="TABLE", help="tables whose SQL changed")
+    what.add_argument("--from", dest="from_ref", metavar="REF", help="git ref deployed now")
+    plan.add_argument("--to", dest="to_ref", metavar="REF", help="git ref to deploy (with --from)")
+    plan.add_argument("--json", action="store_true", help="print the plan as JSON")
     return parser
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -95,18 +94,6 @@ def latest(records: list[dict[str, object]]) -> dict[int, dict[str, object]]:
     for record in records:
         out[int(str(record["id"]))] = record
     return out
-
-
-def wait_until(condition: Callable[[], str | None], *, timeout_s: float, what: str) -> None:
-    """Poll ``condition`` (None when met, else why not) until it holds or time runs out."""
-    deadline = time.monotonic() + timeout_s
-    reason = "not checked"
-    while time.monotonic() < deadline:
-        reason = condition() or ""
-        if not reason:
-            return
-        time.sleep(0.5)
-    raise CutoverError(f"{what} not reached within {timeout_s:.0f}s: {reason}")
 
 
 def upsert_topic_matches(kafka: KafkaEndpoint, topic: str,

@@ -51,6 +51,23 @@ class FlinkRestClient:
         data = self._request("GET", f"/jobs/{job_id}/metrics", params={"get": "numRestarts"})
         return int(data[0]["value"]) if data else 0
 
+    def records_read(self, job_id: str) -> int:
+        """Records the job's sources have emitted so far: grows while its inputs advance.
+
+        Sums each source operator's ``numRecordsOut`` over subtasks (task-level record
+        counters stay 0 when source and sink are chained into one task).
+        """
+        total = 0
+        for vertex in self._request("GET", f"/jobs/{job_id}").get("vertices", []):
+            path = f"/jobs/{job_id}/vertices/{vertex['id']}"
+            names = {m["id"].split(".", 1)[1] for m in self._request("GET", f"{path}/metrics")
+                     if ".Source__" in m["id"] and m["id"].endswith(".numRecordsOut")}
+            if names:
+                values = self._request("GET", f"{path}/subtasks/metrics",
+                                       params={"get": ",".join(sorted(names)), "agg": "sum"})
+                total += sum(int(float(v.get("sum", 0))) for v in values)
+        return total
+
     def wait_for_state(self, job_id: str, states: set[str], *, timeout_s: float = 60.0) -> str:
         """Wait until the job is in one of ``states``; a terminal other state fails fast."""
         deadline = time.monotonic() + timeout_s

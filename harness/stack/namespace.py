@@ -43,11 +43,13 @@ class Namespace:
 
     @property
     def topic_prefix(self) -> str:
+        """Prefix of this namespace's topics and groups; whoever asks may create topics,
+        so cleanup will look for them."""
+        self._topics_used = True
         return f"{self.name}."
 
     def topic(self, name: str) -> str:
         """The namespaced name of a topic."""
-        self._topics_used = True
         return self.topic_prefix + name
 
     def group(self, name: str) -> str:

@@ -10,8 +10,8 @@ from harness.flink.quotes import (
     produce,
     records_with_updates,
     upsert_topic_matches,
-    wait_until,
 )
+from harness.wait import wait_until
 
 
 def test_upsert_sinks_hold_one_latest_row_per_key(kafka, iceberg, flink_sql, flink_rest,

@@ -99,6 +99,9 @@ def flink_config(*, home: Path, ports: dict[str, int], sizing: FlinkSizing) -> d
         "sql-gateway.endpoint.rest.bind-address": HOST,
         "sql-gateway.endpoint.rest.port": ports["gateway"],
         "sql-gateway.session.idle-timeout": "1h",
+        # Job metrics (records read/written) refresh every second, not every 10 s, so
+        # checks see statements progress.
+        "metrics.fetcher.update-interval": 1000,
     }
 
 

@@ -1,0 +1,87 @@
+"""Watching running statements: green ones must stay untouched through a deployment."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from itertools import pairwise
+
+from harness.checks.result import EXAMPLES, CheckResult
+from harness.flink.rest import FlinkRestClient
+from harness.flink.statement import Statement
+
+
+@dataclass(frozen=True)
+class JobSample:
+    """What the JobManager said about one statement's job at one moment."""
+
+    ts: float
+    statement: str
+    job_id: str
+    state: str
+    restarts: int
+    records: int  # records its sources have read: grows while its inputs advance
+
+
+class StatementWatcher:
+    """Samples statements' jobs every ``interval_s`` in a background thread."""
+
+    def __init__(self, rest: FlinkRestClient, statements: list[Statement], *,
+                 interval_s: float = 1.0) -> None:
+        self.rest, self.interval_s = rest, interval_s
+        self.statements = {s.name: s.job_id or "" for s in statements}
+        self.samples: list[JobSample] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="statement-watcher",
+                                        daemon=True)
+
+    def sample(self) -> list[JobSample]:
+        now = time.time()
+        taken = []
+        for name, job_id in self.statements.items():
+            job = self.rest.job(job_id)
+            taken.append(JobSample(now, name, job.job_id, job.state,
+                                   self.rest.restarts(job_id), self.rest.records_read(job_id)))
+        self.samples.extend(taken)
+        return taken
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.sample()
+
+    def __enter__(self) -> StatementWatcher:
+        self.sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+        self.sample()
+
+
+def green_untouched(samples: list[JobSample], expected_jobs: dict[str, str]) -> CheckResult:
+    """Same job ids, RUNNING in every sample, no restarts, record counts kept advancing."""
+    problems: list[str] = []
+    by_statement: dict[str, list[JobSample]] = {}
+    for sample in samples:
+        by_statement.setdefault(sample.statement, []).append(sample)
+    for name, job_id in expected_jobs.items():
+        seen = by_statement.get(name, [])
+        if len(seen) < 2:
+            problems.append(f"{name}: only {len(seen)} samples")
+            continue
+        problems += [f"{name}: job {s.job_id} != {job_id}" for s in seen if s.job_id != job_id]
+        problems += [f"{name}: {s.state} at {s.ts:.1f}" for s in seen if s.state != "RUNNING"]
+        problems += [f"{name}: {s.restarts} restarts" for s in seen[-1:] if s.restarts]
+        counts = [s.records for s in seen]
+        if any(b < a for a, b in pairwise(counts)):
+            problems.append(f"{name}: record count went backwards {counts}")
+        elif counts[-1] <= counts[0]:
+            problems.append(f"{name}: record count did not advance ({counts[0]})")
+    return CheckResult(
+        "green_untouched", not problems,
+        f"{len(expected_jobs)} green statements, {len(problems)} problems",
+        {"statements": sorted(expected_jobs), "samples": len(samples),
+         "problems": problems[:EXAMPLES * 2]})

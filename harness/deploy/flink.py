@@ -1,0 +1,194 @@
+"""FlinkDeployer: deploy a data product, deploy an impact plan beside it, promote, roll back.
+
+Blue/green of Flink statements as the runbook describes it: a changed statement and its
+descendants run as new versions (``x_v2``) writing new tables (topics), while the green
+statements keep running untouched. Promotion switches consumers to the new versions and
+stops the old ones once the new ones have caught up; rollback stops the new versions and
+drops their tables, leaving the old ones serving. Every step is an event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
+
+from harness.errors import CutoverError
+from harness.events import EventLog
+from harness.flink.gateway import SqlGatewaySession
+from harness.flink.rest import TERMINAL, FlinkRestClient
+from harness.flink.statement import Statement
+from harness.pipeline.dialect import AdaptedDdl, KafkaTarget, adapt_ddl_detailed
+from harness.pipeline.model import PipelineModel
+from harness.pipeline.plan import ImpactPlan, Redeploy
+from harness.readers import read_topic
+from harness.wait import wait_until
+
+
+class DeployError(CutoverError):
+    """A deployment step failed; nothing after it was attempted."""
+
+
+class FlinkDeployer:
+    """Deploys statements through the SQL Gateway into a Kafka topic namespace."""
+
+    def __init__(self, *, gateway_url: str, rest: FlinkRestClient, target: KafkaTarget,
+                 events: EventLog, submit_timeout_s: float = 120.0) -> None:
+        self.gateway_url, self.rest, self.target = gateway_url, rest, target
+        self.events = events
+        self.submit_timeout_s = submit_timeout_s
+        self.admin = AdminClient({"bootstrap.servers": target.bootstrap_servers})
+        self.statements: dict[str, Statement] = {}  # by versioned table name
+        self.active: dict[str, str] = {}  # logical table -> the version consumers read
+
+    # -- tables ------------------------------------------------------------------------
+    def adapt(self, ddl: str) -> AdaptedDdl:
+        return adapt_ddl_detailed(ddl, self.target)
+
+    def topic(self, table: str) -> str:
+        return self.target.topic_prefix + table
+
+    def _create_topics(self, adapted: list[AdaptedDdl]) -> None:
+        existing = set(self.admin.list_topics(timeout=10).topics)
+        new = [NewTopic(a.topic, a.partitions or 1, 1) for a in adapted
+               if a.topic and a.topic not in existing]
+        for topic, future in self.admin.create_topics(new, operation_timeout=30).items():
+            future.result(timeout=30)
+            self.events.emit("topic_created", topic=topic)
+
+    def _register(self, session: SqlGatewaySession, adapted: list[AdaptedDdl]) -> None:
+        for table in adapted:
+            session.execute(table.sql)
+
+    # -- deploy ------------------------------------------------------------------------
+    def deploy(self, model: PipelineModel) -> dict[str, Statement]:
+        """Deploy every statement of the data product, parents first."""
+        order = model.topological_order()
+        adapted = [self.adapt(model.tables[n].ddl) for n in order if model.tables[n].ddl]
+        missing = [n for n in order if not model.tables[n].ddl]
+        if missing:
+            raise DeployError(f"no DDL for {missing}; every table needs a CREATE TABLE "
+                              "(external sources too) so Flink knows its schema")
+        self._create_topics(adapted)
+        started = {}
+        with self._session("deploy") as session:
+            self._register(session, adapted)
+            for name in order:
+                table = model.tables[name]
+                if table.dml:
+                    started[name] = self._submit(session, name, table.dml, version="v1")
+                if name not in model.external:
+                    self.active[name] = name
+        return started
+
+    def deploy_plan(self, model: PipelineModel, plan: ImpactPlan) -> dict[str, Statement]:
+        """Start the plan's new versions beside the running ones, in dependency order."""
+        self.events.emit("plan_deploy_started", redeploy=[r.new_name for r in plan.redeploy],
+                         unchanged=list(plan.unchanged))
+        current = [self.adapt(model.tables[n].ddl) for n in model.topological_order()
+                   if model.tables[n].ddl]
+        new = [self.adapt(r.ddl) for r in plan.redeploy]
+        self._create_topics(new)
+        started = {}
+        with self._session("deploy-plan") as session:
+            self._register(session, current + new)
+            for step in plan.redeploy:
+                started[step.new_name] = self._submit(session, step.new_name, step.dml,
+                                                      version=step.new_name, reason=step.reason)
+        self.events.emit("plan_deployed", statements={n: s.job_id for n, s in started.items()})
+        return started
+
+    def _submit(self, session: SqlGatewaySession, name: str, dml: str, **details: Any) \
+            -> Statement:
+        statement = Statement(name, dml)
+        try:
+            session.submit(statement, rest=self.rest, timeout_s=self.submit_timeout_s)
+        except CutoverError as exc:
+            self.events.emit("statement_failed", statement=name, error=str(exc))
+            raise DeployError(f"statement {name} did not start: {exc}") from exc
+        self.statements[name] = statement
+        self.events.emit("statement_running", statement=name, job_id=statement.job_id,
+                         **details)
+        return statement
+
+    def _session(self, purpose: str) -> SqlGatewaySession:
+        return SqlGatewaySession(self.gateway_url, name=f"cutover-{purpose}")
+
+    # -- promote / rollback ------------------------------------------------------------
+    def promote(self, plan: ImpactPlan, *, caught_up: Callable[[Redeploy], str | None] | None
+                = None, timeout_s: float = 120.0) -> None:
+        """Switch consumers to the new versions, then stop the old ones.
+
+        ``caught_up(step)`` returns None once the new version holds what the old one does
+        (default: the same keys in both tables), or a reason to keep waiting.
+        """
+        check = caught_up or self.same_keys
+        for step in plan.redeploy:
+            wait_until(lambda s=step: check(s), timeout_s=timeout_s,  # type: ignore[misc]
+                       what=f"{step.new_name} caught up with "
+                       f"{self.active.get(step.table, step.table)}")
+        for step in plan.redeploy:
+            old = self.active.get(step.table, step.table)
+            self.active[step.table] = step.new_name
+            self.events.emit("consumers_switched", table=step.table, old=old,
+                             new=step.new_name)
+        for step in reversed(plan.redeploy):
+            old = step.table if step.new_name != step.table else ""
+            if old in self.statements:
+                self.stop(old)
+        self.events.emit("promoted", active=dict(self.active))
+
+    def rollback(self, plan: ImpactPlan) -> None:
+        """Stop the new versions and drop their tables; the old versions keep serving."""
+        self.events.emit("rollback_started", redeploy=[r.new_name for r in plan.redeploy])
+        for step in reversed(plan.redeploy):
+            if step.new_name in self.statements:
+                self.stop(step.new_name)
+        topics = [self.topic(r.new_name) for r in plan.redeploy]
+        self._delete_topics(topics)
+        self.events.emit("rolled_back", dropped_topics=topics, active=dict(self.active))
+
+    def stop(self, name: str) -> None:
+        """Cancel a statement's job and wait until it is gone."""
+        statement = self.statements.pop(name)
+        if statement.job_id and self.rest.job(statement.job_id).state not in TERMINAL:
+            self.rest.cancel(statement.job_id)
+        statement.record("CANCELED")
+        self.events.emit("statement_stopped", statement=name, job_id=statement.job_id)
+
+    def _delete_topics(self, topics: list[str]) -> None:
+        existing = set(self.admin.list_topics(timeout=10).topics)
+        doomed = [t for t in topics if t in existing]
+        if doomed:
+            for future in self.admin.delete_topics(doomed, operation_timeout=30).values():
+                future.result(timeout=30)
+        wait_until(lambda: self._still_listed(doomed), timeout_s=30,
+                   what=f"topics {doomed} deleted")
+        for topic in doomed:
+            self.events.emit("topic_deleted", topic=topic)
+
+    def _still_listed(self, topics: list[str]) -> str | None:
+        left = set(topics) & set(self.admin.list_topics(timeout=10).topics)
+        return f"still listed: {sorted(left)}" if left else None
+
+    # -- reading -----------------------------------------------------------------------
+    def rows(self, table: str) -> list[dict[str, Any]]:
+        """Live rows of a table (a versioned name) under upsert semantics."""
+        snapshot = read_topic(self.target.bootstrap_servers, self.topic(table))
+        return list(snapshot.upsert_view().values())
+
+    def serving_rows(self, table: str) -> list[dict[str, Any]]:
+        """Rows of the version consumers read now."""
+        return self.rows(self.active.get(table, table))
+
+    def same_keys(self, step: Redeploy) -> str | None:
+        old = self.active.get(step.table, step.table)
+        old_keys = set(read_topic(self.target.bootstrap_servers,
+                                  self.topic(old)).upsert_view())
+        new_keys = set(read_topic(self.target.bootstrap_servers,
+                                  self.topic(step.new_name)).upsert_view())
+        if old_keys == new_keys and new_keys:
+            return None
+        return f"{len(new_keys)} keys in {step.new_name}, {len(old_keys)} in {old}"

@@ -1,0 +1,185 @@
+"""A forgiving SQL lexer: statement splitting and the pattern fallback use it.
+
+sqlglot's tokenizer raises on the first unterminated string or comment; this one never
+raises, so a project with one broken file can still be read. It knows Flink's quoting:
+``'string'`` (``''`` escapes a quote), ```identifier``` (doubled backtick escapes),
+``-- line`` and ``/* block */`` comments (``/*+ OPTIONS(...) */`` hints are comments too).
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from dataclasses import dataclass
+
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
+
+
+@dataclass(frozen=True, slots=True)
+class Lexeme:
+    """One token of SQL text.
+
+    Attributes:
+        kind: ``word`` (keyword or bare name), ``quoted`` (backticked name), ``string``
+            (a quoted literal) or ``symbol`` (one punctuation character).
+        text: The name for words and quoted names (backticks removed), else the raw text.
+        start: Offset of the first character in the text.
+        end: Offset just past the last character.
+    """
+
+    kind: str
+    text: str
+    start: int
+    end: int
+
+    @property
+    def upper(self) -> str:
+        """The text upper-cased when this is a bare word, else ``""``."""
+        return self.text.upper() if self.kind == "word" else ""
+
+    @property
+    def is_name(self) -> bool:
+        """True for a bare word or a backticked name."""
+        return self.kind in ("word", "quoted")
+
+
+@dataclass(frozen=True, slots=True)
+class SqlStatement:
+    """One statement cut out of a file: its text and where it starts.
+
+    Attributes:
+        text: The statement without its trailing ``;`` and surrounding whitespace.
+        line: 1-based line of the file on which ``text`` starts.
+    """
+
+    text: str
+    line: int
+
+
+def _skip_quoted(sql: str, i: int, *, quote: str) -> int:
+    """Index just past the quoted run opening at ``i``; a doubled quote escapes it."""
+    j = i + 1
+    while j < len(sql):
+        if sql[j] == quote:
+            if j + 1 < len(sql) and sql[j + 1] == quote:
+                j += 2
+                continue
+            return j + 1
+        j += 1
+    return len(sql)
+
+
+def _skip_comment(sql: str, i: int) -> int:
+    """Index just past the comment opening at ``i``, or ``i`` when there is none."""
+    if sql.startswith("--", i):
+        newline = sql.find("\n", i)
+        return len(sql) if newline < 0 else newline + 1
+    if sql.startswith("/*", i):
+        close = sql.find("*/", i + 2)
+        return len(sql) if close < 0 else close + 2
+    return i
+
+
+def lex(sql: str) -> list[Lexeme]:
+    """Split SQL text into lexemes, dropping whitespace and comments.
+
+    Args:
+        sql: Any text; unterminated strings and comments run to the end.
+
+    Returns:
+        The lexemes in order.
+    """
+    out: list[Lexeme] = []
+    i = 0
+    while i < len(sql):
+        char = sql[i]
+        after_comment = _skip_comment(sql, i)
+        if char.isspace() or after_comment != i:
+            i = max(after_comment, i + 1)
+            continue
+        if char in "'\"`":
+            j = _skip_quoted(sql, i, quote=char)
+            if char == "`":
+                out.append(Lexeme("quoted", sql[i + 1:j - 1].replace("``", "`"), i, j))
+            else:
+                out.append(Lexeme("string", sql[i:j], i, j))
+        elif char in _WORD_CHARS:
+            j = i
+            while j < len(sql) and sql[j] in _WORD_CHARS:
+                j += 1
+            out.append(Lexeme("word", sql[i:j], i, j))
+        else:
+            j = i + 1
+            out.append(Lexeme("symbol", char, i, j))
+        i = j
+    return out
+
+
+def _words(lexemes: list[Lexeme], count: int) -> list[str]:
+    return [lexeme.upper for lexeme in lexemes[:count]]
+
+
+def _unwrap(lexemes: list[Lexeme], piece_start: int) -> int | None:
+    """Where a statement starts, skipping a statement-set wrapper; None drops the piece.
+
+    ``EXECUTE STATEMENT SET BEGIN INSERT ...; INSERT ...; END`` and the SQL client's
+    ``BEGIN STATEMENT SET; ...; END;`` both reduce to their INSERT statements.
+    """
+    if not lexemes or _words(lexemes, 2) == ["END"] or (
+            len(lexemes) == 3 and _words(lexemes, 3) == ["BEGIN", "STATEMENT", "SET"]):
+        return None
+    if _words(lexemes, 4) == ["EXECUTE", "STATEMENT", "SET", "BEGIN"]:
+        return lexemes[4].start if len(lexemes) > 4 else None
+    if _words(lexemes, 2) == ["EXECUTE", "INSERT"]:
+        return lexemes[1].start
+    return piece_start
+
+
+def split_statements(sql: str) -> list[SqlStatement]:
+    """Cut a file into statements at ``;`` outside strings, names and comments.
+
+    Statement sets are unwrapped into their INSERT statements; pieces holding only
+    comments are dropped.
+
+    Args:
+        sql: The text of a ``.sql`` file.
+
+    Returns:
+        The statements in file order, each with the line it starts on.
+    """
+    newlines = [i for i, char in enumerate(sql) if char == "\n"]
+    statements: list[SqlStatement] = []
+    piece: list[Lexeme] = []
+    piece_start = 0
+    for lexeme in [*lex(sql), Lexeme("symbol", ";", len(sql), len(sql))]:
+        if lexeme.kind != "symbol" or lexeme.text != ";":
+            piece.append(lexeme)
+            continue
+        start = _unwrap(piece, piece_start)
+        if start is not None:
+            raw = sql[start:lexeme.start]
+            start += len(raw) - len(raw.lstrip())
+            line = bisect.bisect_left(newlines, start) + 1
+            statements.append(SqlStatement(raw.strip(), line))
+        piece, piece_start = [], lexeme.end
+    return statements
+
+
+def statement_kind(sql: str) -> str:
+    """What a statement does: ``ddl``, ``ctas``, ``dml`` or ``other``.
+
+    ``ddl`` is CREATE TABLE with a column list, ``ctas`` is CREATE TABLE ... AS SELECT
+    (it both defines and fills a table), ``dml`` is INSERT.
+    """
+    lexemes = lex(sql)
+    words = [lexeme.upper for lexeme in lexemes[:3]]
+    if words[:1] == ["INSERT"]:
+        return "dml"
+    if words[:2] == ["CREATE", "TABLE"] or words == ["CREATE", "TEMPORARY", "TABLE"]:
+        depth = 0
+        for here, after in itertools.pairwise(lexemes):
+            depth += {"(": 1, ")": -1}.get(here.text, 0) if here.kind == "symbol" else 0
+            if depth == 0 and here.upper == "AS" and after.upper in ("SELECT", "WITH"):
+                return "ctas"
+        return "ddl"
+    return "other"

@@ -1,0 +1,11 @@
+import harness.data
+
+
+def test_public_names_are_exported_deliberately():
+    names = harness.data.__all__
+    assert names == sorted(names) and len(set(names)) == len(names)
+    assert all(hasattr(harness.data, name) for name in names)
+    public = {name for name in vars(harness.data)
+              if not name.startswith("_") and name not in {"generator", "injector", "ledger",
+                                                           "schema"}}
+    assert public == set(names)
