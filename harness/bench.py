@@ -2,7 +2,9 @@
 
 `cutover bench stack`: cold start per service and for the whole stack, and peak RSS.
 `cutover bench pipeline`: statement submission latency and time to the first record in
-each sink. Each figure is the median of several runs; the raw samples are printed too.
+each sink. `cutover bench injection`: synthetic data generation and injection rates, and
+the time to read a sink back and check it. Figures over several runs are medians, and
+the raw samples are printed too.
 """
 
 from __future__ import annotations
@@ -12,10 +14,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from harness.checks import no_duplicates, nothing_lost
 from harness.config import Config
+from harness.data.generator import RecordGenerator
+from harness.data.injector import KafkaInjector
+from harness.data.ledger import Ledger
+from harness.data.schema import columns_from_ddl
 from harness.flink import quotes
 from harness.flink.gateway import SqlGatewaySession
 from harness.flink.rest import FlinkRestClient
+from harness.readers import read_topic
 from harness.stack.endpoint import FlinkEndpoint, IcebergEndpoint, KafkaEndpoint
 from harness.stack.namespace import Namespace, namespace_name
 from harness.stack.stack import Stack
@@ -113,4 +121,44 @@ def bench_pipeline(config: Config, *, runs: int = 3,
         "peak_rss_mib": {k.removeprefix("peak_rss_bytes_"): round(v / 2**20, 1)
                          for k, v in rss.items() if k != "peak_rss_bytes"},
         "samples": {name: [round(v, 3) for v in values] for name, values in samples.items()},
+    }
+
+
+SCORES_DDL = """CREATE TABLE raw_scores (score_id STRING, article_id STRING, score DOUBLE,
+    model_name STRING, scored_at BIGINT)"""
+
+
+def bench_injection(config: Config, *, records: int = 50_000,
+                    progress: Callable[[str], None] = lambda _msg: None) -> dict[str, Any]:
+    """Synthetic data: generation rate, injection rate into Kafka, and check time."""
+    generator = RecordGenerator(columns_from_ddl(SCORES_DDL), key="score_id", seed=1,
+                                id_prefix="S")
+    started = time.monotonic()
+    batch = generator.records(records)
+    generated_s = time.monotonic() - started
+    with Stack(config, progress=progress) as stack:
+        kafka = stack.endpoint("kafka")
+        assert isinstance(kafka, KafkaEndpoint)
+        namespace = Namespace(stack, namespace_name("bench_inject"))
+        topic = namespace.create_topic("raw_scores", partitions=3)
+        ledger = Ledger()
+        progress(f"sending {records} records to {topic}")
+        stats = KafkaInjector(kafka.bootstrap_servers, topic, ledger=ledger,
+                              key_field="score_id").send(batch)
+        started = time.monotonic()
+        rows = list(read_topic(kafka.bootstrap_servers, topic).upsert_view().values())
+        read_s = time.monotonic() - started
+        started = time.monotonic()
+        ok = (no_duplicates(rows, "score_id", sink=topic).ok and
+              nothing_lost(ledger.acked_keys(topic), rows, "score_id", sink=topic).ok)
+        checks_s = time.monotonic() - started
+        namespace.clean()
+    return {
+        "benchmark": "injection",
+        "records": records,
+        "generate_per_s": round(records / generated_s),
+        "inject_per_s": round(stats.acked / stats.seconds),
+        "read_back_s": round(read_s, 3),
+        "checks_s": round(checks_s, 3),
+        "checks_ok": ok,
     }

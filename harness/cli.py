@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.bench import bench_pipeline, bench_stack
+from harness.bench import bench_injection, bench_pipeline, bench_stack
 from harness.config import SETTINGS, Config, load_config
 from harness.doctor import run_checks
 from harness.errors import CutoverError
@@ -142,6 +142,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     config = _config(args)
     if args.target == "pipeline":
         result = bench_pipeline(config, runs=args.runs, progress=_progress)
+    elif args.target == "injection":
+        result = bench_injection(config, progress=_progress)
     else:
         result = bench_stack(config, services=_services(args, config), runs=args.runs,
                              progress=_progress)
@@ -187,7 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
     command("doctor", "check prerequisites and say how to fix what is missing", cmd_doctor)
     command("install", "download the pinned JVM components into the cache", cmd_install)
     bench = command("bench", "benchmarks that print JSON", cmd_bench)
-    bench.add_argument("target", choices=["stack", "pipeline"], help="what to benchmark")
+    bench.add_argument("target", choices=["stack", "pipeline", "injection"],
+                       help="what to benchmark")
     bench.add_argument("--runs", type=int, default=3, help="runs per figure (median)")
     bench.add_argument("--services", help="comma-separated subset (default: all)")
     plan_help = "which statements a change redeploys, as new table versions"

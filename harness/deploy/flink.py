@@ -158,6 +158,18 @@ class FlinkDeployer:
         statement.record("CANCELED")
         self.events.emit("statement_stopped", statement=name, job_id=statement.job_id)
 
+    def stop_all(self) -> None:
+        """Cancel every statement this deployer started, all at once, then wait."""
+        running = {name: s for name, s in self.statements.items()
+                   if s.job_id and self.rest.job(s.job_id).state not in TERMINAL}
+        for statement in running.values():
+            self.rest.cancel(statement.job_id or "", wait=False)
+        for name, statement in running.items():
+            self.rest.wait_for_state(statement.job_id or "", {"CANCELED"})
+            statement.record("CANCELED")
+            self.events.emit("statement_stopped", statement=name, job_id=statement.job_id)
+        self.statements.clear()
+
     def _delete_topics(self, topics: list[str]) -> None:
         existing = set(self.admin.list_topics(timeout=10).topics)
         doomed = [t for t in topics if t in existing]

@@ -82,10 +82,11 @@ class FlinkRestClient:
         raise FlinkError(f"job {job_id} did not reach {sorted(states)}",
                          f"it is {state} after waiting up to {timeout_s:.0f}s")
 
-    def cancel(self, job_id: str, *, timeout_s: float = 60.0) -> None:
-        """Cancel a job and wait until it is CANCELED."""
+    def cancel(self, job_id: str, *, timeout_s: float = 60.0, wait: bool = True) -> None:
+        """Cancel a job; with ``wait``, until it is CANCELED."""
         self._request("PATCH", f"/jobs/{job_id}", params={"mode": "cancel"})
-        self.wait_for_state(job_id, {"CANCELED"}, timeout_s=timeout_s)
+        if wait:
+            self.wait_for_state(job_id, {"CANCELED"}, timeout_s=timeout_s)
 
     def stop_with_savepoint(self, job_id: str, target_dir: str, *,
                             timeout_s: float = 120.0) -> str:

@@ -9,17 +9,17 @@ The adaptation rewrites only the ``WITH (...)`` block and removes the ``DISTRIBU
 clause (neither OSS Kafka connector supports bucketing; its bucket count becomes the topic's
 partition count instead). Every other byte of the statement (columns, computed columns,
 watermarks, comments, the PRIMARY KEY) is kept, so the pipeline under test is the one that
-was written. The text is spliced, never regenerated: a small tokenizer finds the two clauses
-while respecting quotes, backticks and comments.
+was written. The text is spliced, never regenerated: :mod:`harness.pipeline.ddl` finds the
+two clauses while respecting quotes, backticks and comments.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from harness.errors import CutoverError
+from harness.pipeline.ddl import CreateTable, DdlError, parse_create_table, replace_options
 
 
 class DialectError(CutoverError):
@@ -94,6 +94,14 @@ def topic_partitions(ddl: str) -> int | None:
     return table.distribution.buckets
 
 
+def _parse_table(ddl: str) -> CreateTable | None:
+    """The statement's CREATE TABLE parts, or None for another statement."""
+    try:
+        return parse_create_table(ddl)
+    except DdlError as error:
+        raise DialectError(str(error)) from error
+
+
 def adapt_ddl_detailed(ddl: str, target: KafkaTarget) -> AdaptedDdl:
     """Adapt one Confluent Cloud CREATE TABLE statement for the local stack.
 
@@ -123,7 +131,8 @@ def adapt_ddl_detailed(ddl: str, target: KafkaTarget) -> AdaptedDdl:
                           connector=options["connector"][1], partitions=partitions,
                           passed_options=dict(options.values()))
     plan = _plan(table, options, target)
-    return AdaptedDdl(sql=_splice(ddl, table, plan.options), table=table.name,
+    sql = replace_options(ddl, table, plan.options, drop_distribution=True)
+    return AdaptedDdl(sql=sql, table=table.name,
                       topic=plan.options["topic"], connector=plan.options["connector"],
                       partitions=partitions, dropped_options=plan.dropped,
                       passed_options=plan.passed, warnings=plan.warnings)
@@ -141,7 +150,7 @@ class _Plan:
     warnings: list[str] = field(default_factory=list)
 
 
-def _plan(table: _Table, options: dict[str, tuple[str, str]], target: KafkaTarget) -> _Plan:
+def _plan(table: CreateTable, options: dict[str, tuple[str, str]], target: KafkaTarget) -> _Plan:
     """Choose the connector and build its options; ``options`` maps lower-case keys."""
     values = {key: value for key, (_, value) in options.items()}
     connector = _connector(table, values)
@@ -172,7 +181,7 @@ def _plan(table: _Table, options: dict[str, tuple[str, str]], target: KafkaTarge
     return plan
 
 
-def _connector(table: _Table, values: dict[str, str]) -> str:
+def _connector(table: CreateTable, values: dict[str, str]) -> str:
     """``kafka`` for append tables, ``upsert-kafka`` for upsert and retract tables."""
     mode = values.get("changelog.mode", "").strip().lower()
     if not mode:
@@ -193,7 +202,7 @@ def _connector(table: _Table, values: dict[str, str]) -> str:
     return "upsert-kafka"
 
 
-def _formats(table: _Table, values: dict[str, str], connector: str, target: KafkaTarget,
+def _formats(table: CreateTable, values: dict[str, str], connector: str, target: KafkaTarget,
              plan: _Plan) -> dict[str, str]:
     """Key and value format options; Confluent defaults both formats to avro-registry."""
     value = values.get("value.format") or values.get("format") or _DEFAULT_FORMAT
@@ -201,7 +210,7 @@ def _formats(table: _Table, values: dict[str, str], connector: str, target: Kafk
     if connector == "upsert-kafka":
         return {**_format(table, "key.", key or _DEFAULT_FORMAT, target),
                 **_format(table, "value.", value, target)}
-    key_columns = table.primary_key or (table.distribution.columns if table.distribution else [])
+    key_columns = table.primary_key or (table.distribution.columns if table.distribution else ())
     if key and key_columns:
         return {**_format(table, "key.", key, target), "key.fields": ";".join(key_columns),
                 **_format(table, "value.", value, target)}
@@ -214,7 +223,7 @@ def _formats(table: _Table, values: dict[str, str], connector: str, target: Kafk
     return _format(table, "", value, target)
 
 
-def _format(table: _Table, prefix: str, name: str, target: KafkaTarget) -> dict[str, str]:
+def _format(table: CreateTable, prefix: str, name: str, target: KafkaTarget) -> dict[str, str]:
     """Options for one format: ``<prefix>format`` and the registry URL it needs."""
     option = f"{prefix}format"
     oss = _FORMATS.get(name.strip().lower())
@@ -245,7 +254,7 @@ def _confluent_only(key: str, connector: str) -> bool:
     return connector == "upsert-kafka" and key.startswith("scan.startup.")
 
 
-def _semantic_warnings(table: _Table, values: dict[str, str], connector: str) -> list[str]:
+def _semantic_warnings(table: CreateTable, values: dict[str, str], connector: str) -> list[str]:
     """Differences from Confluent Cloud that the adapted table still has."""
     warnings = []
     name = table.name
@@ -264,253 +273,20 @@ def _semantic_warnings(table: _Table, values: dict[str, str], connector: str) ->
     if any(value.strip().lower() == "json-registry" for value in formats):
         warnings.append(f"table {name!r}: json-registry mapped to plain json; records carry "
                         "no schema-registry header")
-    if table.uses_rowtime:
+    if "$rowtime" in table.names:
         warnings.append(f"table {name!r}: refers to Confluent's system column $rowtime, which "
                         "OSS Flink lacks; declare `$rowtime` TIMESTAMP_LTZ(3) METADATA FROM "
                         "'timestamp'")
     return warnings
 
 
-def _option_map(table: _Table) -> dict[str, tuple[str, str]]:
+def _option_map(table: CreateTable) -> dict[str, tuple[str, str]]:
     """Options by lower-case key, each as (key as written, value)."""
     options: dict[str, tuple[str, str]] = {}
-    for key, value in table.options or []:
+    for key, value in table.options or ():
         normal = key.strip().lower()
         if normal in options:
             raise DialectError(f"table {table.name!r}: option {key!r} is given twice; "
                                "keep one")
         options[normal] = (key, value)
     return options
-
-
-def _splice(sql: str, table: _Table, options: dict[str, str]) -> str:
-    """``sql`` with the DISTRIBUTED clause removed and the WITH block replaced or added."""
-    lines = ",\n".join(f"  {_quote(key)} = {_quote(value)}" for key, value in options.items())
-    block = f"WITH (\n{lines}\n)"
-    edits: list[tuple[int, int, str]] = []
-    if table.distribution:
-        edits.append((*table.distribution.span, ""))
-    if table.with_span:
-        edits.append((*table.with_span, block))
-    else:
-        edits.append((table.insert_at, table.insert_at, "\n" + block))
-    for start, end, text in sorted(edits, reverse=True):
-        sql = sql[:start] + text + sql[end:]
-    return sql
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-# ---------------------------------------------------------------------------------------------
-# Tokenizer and the parts of CREATE TABLE the adaptation needs
-# ---------------------------------------------------------------------------------------------
-
-class _Token(NamedTuple):
-    kind: str  # space, comment, string, ident, word, number, punct, eof
-    text: str
-    start: int
-    end: int
-
-
-_TOKEN = re.compile(r"""
-    (?P<space>\s+)
-  | (?P<comment>--[^\n]*|/\*.*?\*/)
-  | (?P<string>'[^']*(?:''[^']*)*')
-  | (?P<ident>`[^`]*(?:``[^`]*)*`|"[^"]*(?:""[^"]*)*")
-  | (?P<word>[^\W\d][\w$]*|\$[\w$]*)
-  | (?P<number>\d+(?:\.\d*)?)
-  | (?P<punct>.)
-""", re.VERBOSE | re.DOTALL)
-
-
-def _tokenize(sql: str) -> list[_Token]:
-    """Significant tokens of ``sql``: whitespace and comments are left out."""
-    tokens = []
-    for match in _TOKEN.finditer(sql):
-        kind = match.lastgroup or "punct"
-        text = match.group()
-        if kind == "punct" and (text in "'`\"" or sql.startswith("/*", match.start())):
-            raise DialectError(f"unterminated {text!r} at character {match.start()}; "
-                               "close the quote or comment")
-        if kind not in ("space", "comment"):
-            tokens.append(_Token(kind, text, match.start(), match.end()))
-    return tokens
-
-
-@dataclass(frozen=True)
-class _Distribution:
-    columns: list[str]
-    buckets: int | None
-    span: tuple[int, int]  # characters to remove, with the whitespace before the clause
-
-
-@dataclass
-class _Table:
-    name: str
-    primary_key: list[str] = field(default_factory=list)
-    distribution: _Distribution | None = None
-    options: list[tuple[str, str]] | None = None
-    with_span: tuple[int, int] | None = None
-    insert_at: int = 0  # where a WITH block goes when the statement has none
-    uses_rowtime: bool = False
-
-
-class _Cursor:
-    """Significant tokens with a position; reading past the end yields an ``eof`` token."""
-
-    def __init__(self, sql: str) -> None:
-        self.sql, self.tokens, self.pos = sql, _tokenize(sql), 0
-
-    def at(self, offset: int = 0) -> _Token:
-        index = self.pos + offset
-        if index < len(self.tokens):
-            return self.tokens[index]
-        return _Token("eof", "", len(self.sql), len(self.sql))
-
-    def word(self, *words: str, offset: int = 0) -> bool:
-        token = self.at(offset)
-        return token.kind == "word" and token.text.upper() in words
-
-    def group(self) -> list[_Token]:
-        """Tokens inside the parentheses opening at the cursor; moves past the closing one."""
-        if self.at().text != "(":
-            raise DialectError(f"expected '(' at character {self.at().start}, found "
-                               f"{self.at().text or 'the end'!r}; check the statement")
-        depth, start = 0, self.pos
-        while self.at().kind != "eof":
-            depth += {"(": 1, ")": -1}.get(self.at().text, 0)
-            self.pos += 1
-            if depth == 0:
-                return self.tokens[start + 1:self.pos - 1]
-        raise DialectError(f"unbalanced '(' at character {self.tokens[start].start}; "
-                           "close the parenthesis")
-
-
-def _parse_table(sql: str) -> _Table | None:
-    """The parts of a CREATE TABLE the adaptation needs, or None for another statement."""
-    cur = _Cursor(sql)
-    if not _skip_create_table(cur):
-        return None
-    table = _Table(name=_table_name(cur), insert_at=cur.at(-1).end)
-    table.uses_rowtime = any(_unquote(t) == "$rowtime" for t in cur.tokens)
-    if cur.at().text == "(":
-        table.primary_key = _primary_key(cur.group())
-        table.insert_at = cur.at(-1).end
-    while cur.at().kind != "eof" and cur.at().text != ";" and not cur.word("AS", "LIKE"):
-        if cur.word("DISTRIBUTED"):
-            table.distribution = _distribution(cur)
-            continue
-        if cur.word("WITH") and cur.at(1).text == "(":
-            start = cur.at().start
-            cur.pos += 1
-            table.options = _options(cur.group())
-            table.with_span = (start, cur.at(-1).end)
-        elif cur.at().text == "(":
-            cur.group()
-        else:
-            cur.pos += 1
-        table.insert_at = cur.at(-1).end
-    return table
-
-
-def _skip_create_table(cur: _Cursor) -> bool:
-    """Move past ``CREATE [OR REPLACE] [TEMPORARY] TABLE [IF NOT EXISTS]`` if it is there."""
-    if not cur.word("CREATE"):
-        return False
-    cur.pos += 1
-    if cur.word("OR") and cur.word("REPLACE", offset=1):
-        cur.pos += 2
-    if cur.word("TEMPORARY"):
-        cur.pos += 1
-    if not cur.word("TABLE"):
-        return False
-    cur.pos += 1
-    if cur.word("IF") and cur.word("NOT", offset=1) and cur.word("EXISTS", offset=2):
-        cur.pos += 3
-    return True
-
-
-def _table_name(cur: _Cursor) -> str:
-    """Last part of a possibly dotted, possibly quoted table name."""
-    while True:
-        token = cur.at()
-        if token.kind not in ("word", "ident"):
-            raise DialectError(f"expected a table name at character {token.start}; "
-                               "check the CREATE TABLE statement")
-        cur.pos += 1
-        if cur.at().text != ".":
-            return _unquote(token)
-        cur.pos += 1
-
-
-def _unquote(token: _Token) -> str:
-    if token.kind != "ident":
-        return token.text
-    quote = token.text[0]
-    return token.text[1:-1].replace(quote * 2, quote)
-
-
-def _split_commas(tokens: list[_Token]) -> list[list[_Token]]:
-    """Split a token list on commas outside parentheses."""
-    parts: list[list[_Token]] = [[]]
-    depth = 0
-    for token in tokens:
-        depth += {"(": 1, ")": -1}.get(token.text, 0)
-        if token.text == "," and depth == 0:
-            parts.append([])
-        else:
-            parts[-1].append(token)
-    return [part for part in parts if part]
-
-
-def _primary_key(columns: list[_Token]) -> list[str]:
-    """PRIMARY KEY columns, from a table constraint or a column constraint."""
-    for part in _split_commas(columns):
-        depth = 0
-        for i, token in enumerate(part[:-1]):
-            depth += {"(": 1, ")": -1}.get(token.text, 0)
-            if depth or token.kind != "word" or token.text.upper() != "PRIMARY":
-                continue
-            if part[i + 1].text.upper() != "KEY":
-                continue
-            rest = part[i + 2:]
-            if rest and rest[0].text == "(":
-                return [_unquote(t) for t in rest if t.kind in ("word", "ident")
-                        and t.text.upper() not in ("NOT", "ENFORCED")]
-            return [_unquote(part[0])]
-    return []
-
-
-def _distribution(cur: _Cursor) -> _Distribution:
-    """Parse ``DISTRIBUTED [BY [HASH|RANGE] (cols)] [INTO n BUCKETS]`` at the cursor."""
-    start = len(cur.sql[:cur.at().start].rstrip())
-    cur.pos += 1
-    columns: list[str] = []
-    if cur.word("BY"):
-        cur.pos += 1
-        if cur.at().kind == "word" and cur.at(1).text == "(":
-            cur.pos += 1  # HASH or RANGE
-        columns = [_unquote(t) for t in cur.group() if t.kind in ("word", "ident")]
-    buckets = None
-    if cur.word("INTO"):
-        if cur.at(1).kind != "number" or not cur.word("BUCKETS", offset=2):
-            raise DialectError(f"expected 'INTO <n> BUCKETS' at character {cur.at().start}; "
-                               "check the DISTRIBUTED clause")
-        buckets = int(cur.at(1).text)
-        cur.pos += 3
-    return _Distribution(columns, buckets, (start, cur.at(-1).end))
-
-
-def _options(tokens: list[_Token]) -> list[tuple[str, str]]:
-    """``'key' = 'value'`` pairs of a WITH block, quotes removed."""
-    pairs = []
-    for part in _split_commas(tokens):
-        if len(part) != 3 or part[1].text != "=" or any(
-                t.kind != "string" for t in (part[0], part[2])):
-            raise DialectError(f"option at character {part[0].start} is not 'key' = 'value'; "
-                               "quote option keys and values with single quotes")
-        pairs.append((part[0].text[1:-1].replace("''", "'"),
-                      part[2].text[1:-1].replace("''", "'")))
-    return pairs

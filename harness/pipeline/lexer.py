@@ -1,9 +1,11 @@
 """A forgiving SQL lexer: statement splitting and the pattern fallback use it.
 
-sqlglot's tokenizer raises on the first unterminated string or comment; this one never
+sqlglot's tokenizer raises on the first unterminated string or comment; :func:`lex` never
 raises, so a project with one broken file can still be read. It knows Flink's quoting:
 ``'string'`` (``''`` escapes a quote), ```identifier``` (doubled backtick escapes),
 ``-- line`` and ``/* block */`` comments (``/*+ OPTIONS(...) */`` hints are comments too).
+:func:`lex_strict` is the same lexer for parsers that must not guess (the DDL parser): it
+raises on an unterminated quote or comment and reads words as Flink does.
 """
 
 from __future__ import annotations
@@ -56,8 +58,24 @@ class SqlStatement:
     line: int
 
 
-def _skip_quoted(sql: str, i: int, *, quote: str) -> int:
-    """Index just past the quoted run opening at ``i``; a doubled quote escapes it."""
+class UnterminatedError(ValueError):
+    """A string, quoted name or block comment never closes (raised by :func:`lex_strict`).
+
+    Attributes:
+        opening: What opens it: ``'``, ``"``, a backtick or ``/*``.
+        offset: Where it opens in the text.
+    """
+
+    def __init__(self, opening: str, offset: int) -> None:
+        self.opening, self.offset = opening, offset
+        super().__init__(f"unterminated {opening!r} at character {offset}")
+
+
+def _quoted_end(sql: str, i: int, quote: str) -> int | None:
+    """Index just past the quoted run opening at ``i``, or None when it never closes.
+
+    A doubled quote inside the run escapes it.
+    """
     j = i + 1
     while j < len(sql):
         if sql[j] == quote:
@@ -66,7 +84,13 @@ def _skip_quoted(sql: str, i: int, *, quote: str) -> int:
                 continue
             return j + 1
         j += 1
-    return len(sql)
+    return None
+
+
+def _skip_quoted(sql: str, i: int, *, quote: str) -> int:
+    """Index just past the quoted run opening at ``i``; an unclosed run ends the text."""
+    end = _quoted_end(sql, i, quote)
+    return len(sql) if end is None else end
 
 
 def _skip_comment(sql: str, i: int) -> int:
@@ -80,19 +104,26 @@ def _skip_comment(sql: str, i: int) -> int:
     return i
 
 
-def lex(sql: str) -> list[Lexeme]:
-    """Split SQL text into lexemes, dropping whitespace and comments.
+def _refuse_unterminated(sql: str, i: int) -> None:
+    """Raise when a quote or block comment opens at ``i`` and never closes."""
+    if sql.startswith("/*", i) and sql.find("*/", i + 2) < 0:
+        raise UnterminatedError("/*", i)
+    if sql[i] in "'\"`" and _quoted_end(sql, i, sql[i]) is None:
+        raise UnterminatedError(sql[i], i)
 
-    Args:
-        sql: Any text; unterminated strings and comments run to the end.
 
-    Returns:
-        The lexemes in order.
-    """
+def _scan(sql: str, *, strict: bool) -> list[Lexeme]:
+    """Lexemes of ``sql``; ``strict`` is :func:`lex_strict`, else :func:`lex`."""
+
+    def in_word(char: str) -> bool:
+        return char in _WORD_CHARS or (strict and char.isalnum())
+
     out: list[Lexeme] = []
     i = 0
     while i < len(sql):
         char = sql[i]
+        if strict:
+            _refuse_unterminated(sql, i)
         after_comment = _skip_comment(sql, i)
         if char.isspace() or after_comment != i:
             i = max(after_comment, i + 1)
@@ -103,9 +134,9 @@ def lex(sql: str) -> list[Lexeme]:
                 out.append(Lexeme("quoted", sql[i + 1:j - 1].replace("``", "`"), i, j))
             else:
                 out.append(Lexeme("string", sql[i:j], i, j))
-        elif char in _WORD_CHARS:
+        elif in_word(char):
             j = i
-            while j < len(sql) and sql[j] in _WORD_CHARS:
+            while j < len(sql) and in_word(sql[j]):
                 j += 1
             out.append(Lexeme("word", sql[i:j], i, j))
         else:
@@ -113,6 +144,38 @@ def lex(sql: str) -> list[Lexeme]:
             out.append(Lexeme("symbol", char, i, j))
         i = j
     return out
+
+
+def lex(sql: str) -> list[Lexeme]:
+    """Split SQL text into lexemes, dropping whitespace and comments.
+
+    Args:
+        sql: Any text; unterminated strings and comments run to the end.
+
+    Returns:
+        The lexemes in order.
+    """
+    return _scan(sql, strict=False)
+
+
+def lex_strict(sql: str) -> list[Lexeme]:
+    """Split SQL text into lexemes as Flink reads it, refusing what never closes.
+
+    Two differences from :func:`lex`: a string, quoted name or block comment that never
+    closes raises instead of running to the end, and a bare word may hold any Unicode
+    letter or digit, as Flink's unquoted names may (``größe`` is one word, where
+    :func:`lex` splits it at ``ö``).
+
+    Args:
+        sql: SQL text.
+
+    Returns:
+        The lexemes in order, with offsets into ``sql``.
+
+    Raises:
+        UnterminatedError: A quote, backtick or ``/*`` never closes.
+    """
+    return _scan(sql, strict=True)
 
 
 def _words(lexemes: list[Lexeme], count: int) -> list[str]:
