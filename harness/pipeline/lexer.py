@@ -112,12 +112,26 @@ def _refuse_unterminated(sql: str, i: int) -> None:
         raise UnterminatedError(sql[i], i)
 
 
+def _is_word_char(char: str, *, strict: bool) -> bool:
+    return char in _WORD_CHARS or (strict and char.isalnum())
+
+
+def _word_end(sql: str, i: int, *, strict: bool) -> int:
+    """Index just past the word opening at ``i``.
+
+    Read strictly, a word may hold any Unicode letter or digit and a number ends at its last
+    digit, as in Flink (``3BUCKETS`` is ``3`` then ``BUCKETS``).
+    """
+    number = strict and sql[i].isdecimal()
+    j = i + 1
+    while j < len(sql) and (sql[j].isdecimal() if number
+                            else _is_word_char(sql[j], strict=strict)):
+        j += 1
+    return j
+
+
 def _scan(sql: str, *, strict: bool) -> list[Lexeme]:
     """Lexemes of ``sql``; ``strict`` is :func:`lex_strict`, else :func:`lex`."""
-
-    def in_word(char: str) -> bool:
-        return char in _WORD_CHARS or (strict and char.isalnum())
-
     out: list[Lexeme] = []
     i = 0
     while i < len(sql):
@@ -134,10 +148,8 @@ def _scan(sql: str, *, strict: bool) -> list[Lexeme]:
                 out.append(Lexeme("quoted", sql[i + 1:j - 1].replace("``", "`"), i, j))
             else:
                 out.append(Lexeme("string", sql[i:j], i, j))
-        elif in_word(char):
-            j = i
-            while j < len(sql) and in_word(sql[j]):
-                j += 1
+        elif _is_word_char(char, strict=strict):
+            j = _word_end(sql, i, strict=strict)
             out.append(Lexeme("word", sql[i:j], i, j))
         else:
             j = i + 1
@@ -161,10 +173,11 @@ def lex(sql: str) -> list[Lexeme]:
 def lex_strict(sql: str) -> list[Lexeme]:
     """Split SQL text into lexemes as Flink reads it, refusing what never closes.
 
-    Two differences from :func:`lex`: a string, quoted name or block comment that never
-    closes raises instead of running to the end, and a bare word may hold any Unicode
-    letter or digit, as Flink's unquoted names may (``größe`` is one word, where
-    :func:`lex` splits it at ``ö``).
+    It differs from :func:`lex` where that one is lenient: a string, quoted name or block
+    comment that never closes raises instead of running to the end, and words follow
+    Flink's rules: a bare name may hold any Unicode letter or digit (``größe`` is one word,
+    where :func:`lex` splits it at ``ö``) and a number ends at its last digit (``3BUCKETS``
+    is ``3`` then ``BUCKETS``, where :func:`lex` reads one word).
 
     Args:
         sql: SQL text.
