@@ -28,31 +28,42 @@ def is_installed(cache_dir: Path, component: Component) -> bool:
     return (component_dir(cache_dir, component) / _MARKER).is_file()
 
 
+def _coordinates(coordinate: str) -> str:
+    parts = coordinate.split(":")
+    xml = (f"<groupId>{escape(parts[0])}</groupId><artifactId>{escape(parts[1])}</artifactId>"
+           f"<version>{escape(parts[2])}</version>")
+    if len(parts) >= 4:
+        xml += f"<type>{escape(parts[3])}</type>"
+    if len(parts) == 5:
+        xml += f"<classifier>{escape(parts[4])}</classifier>"
+    return xml
+
+
 def render_pom(component: Component) -> str:
-    """A throwaway POM whose dependencies are the component's artifacts."""
-    deps = []
-    for coordinate in component.artifacts:
-        parts = coordinate.split(":")
-        group, artifact, version = parts[:3]
-        extra = ""
-        if len(parts) >= 4:
-            extra += f"<type>{escape(parts[3])}</type>"
-        if len(parts) == 5:
-            extra += f"<classifier>{escape(parts[4])}</classifier>"
-        if not component.transitive:
-            extra += "<exclusions><exclusion><groupId>*</groupId><artifactId>*</artifactId>" \
-                     "</exclusion></exclusions>"
-        deps.append(
-            f"<dependency><groupId>{escape(group)}</groupId>"
-            f"<artifactId>{escape(artifact)}</artifactId>"
-            f"<version>{escape(version)}</version>{extra}</dependency>"
-        )
-    return (
-        '<project xmlns="http://maven.apache.org/POM/4.0.0">'
-        "<modelVersion>4.0.0</modelVersion><groupId>cutover.cache</groupId>"
-        f"<artifactId>{escape(component.name)}</artifactId><version>1</version>"
-        "<packaging>pom</packaging><dependencies>" + "".join(deps) + "</dependencies></project>"
-    )
+    """A throwaway POM that makes ``mvn`` fetch exactly the component's artifacts.
+
+    Transitive components are dependencies (``dependency:copy-dependencies``, minus the
+    exclusions); the others are ``artifactItems`` of ``dependency:copy``, which fetches
+    each artifact alone and so works even where its parent POM is not published.
+    """
+    head = ('<project xmlns="http://maven.apache.org/POM/4.0.0">'
+            "<modelVersion>4.0.0</modelVersion><groupId>cutover.cache</groupId>"
+            f"<artifactId>{escape(component.name)}</artifactId><version>1</version>"
+            "<packaging>pom</packaging>")
+    if not component.transitive:
+        items = "".join(f"<artifactItem>{_coordinates(c)}</artifactItem>"
+                        for c in component.artifacts)
+        return (head + "<build><plugins><plugin><groupId>org.apache.maven.plugins</groupId>"
+                "<artifactId>maven-dependency-plugin</artifactId><configuration>"
+                f"<artifactItems>{items}</artifactItems></configuration></plugin></plugins>"
+                "</build></project>")
+    exclusions = "".join(
+        f"<exclusion><groupId>{escape(g)}</groupId><artifactId>{escape(a)}</artifactId>"
+        "</exclusion>" for g, _, a in (e.partition(":") for e in component.exclusions))
+    wrapped = f"<exclusions>{exclusions}</exclusions>" if exclusions else ""
+    deps = "".join(f"<dependency>{_coordinates(c)}{wrapped}</dependency>"
+                   for c in component.artifacts)
+    return head + f"<dependencies>{deps}</dependencies></project>"
 
 
 def ensure_component(
@@ -74,7 +85,8 @@ def ensure_component(
         command = [
             mvn, "-B", "-q", "-f", str(staging / "pom.xml"),
             f"-Dmaven.repo.local={cache_dir / 'm2'}",
-            "dependency:copy-dependencies", f"-DoutputDirectory={staging / 'libs'}",
+            "dependency:copy-dependencies" if component.transitive else "dependency:copy",
+            f"-DoutputDirectory={staging / 'libs'}",
         ]
         result = subprocess.run(command, capture_output=True, text=True, timeout=1800)
         if result.returncode != 0:
@@ -84,6 +96,8 @@ def ensure_component(
                 f"({', '.join(component.artifacts)}); check that Maven Central is reachable "
                 f"and the versions in harness/stack/versions.toml exist. mvn said:\n{tail}"
             )
+        if component.unpack:
+            unpack_archives(staging / "libs")
         if component.distribution:
             progress(f"downloading {component.distribution} from PyPI (about 230 MB, once)")
             unpack_distribution(component.distribution, staging)
@@ -95,6 +109,15 @@ def ensure_component(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def unpack_archives(libs: Path) -> None:
+    """Unpack each ``.tar.gz`` in ``libs`` into a directory of its own name, then drop it."""
+    for archive_path in sorted(libs.glob("*.tar.gz")):
+        target = libs / archive_path.name.removesuffix(".tar.gz")
+        with tarfile.open(archive_path) as archive:
+            archive.extractall(target, filter="data")
+        archive_path.unlink()
 
 
 # What the distribution archive contributes: the jars and the memory calculator.

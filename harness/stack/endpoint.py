@@ -64,6 +64,22 @@ class HttpEndpoint(Endpoint):
 
 
 @dataclass(frozen=True)
+class SchemaRegistryEndpoint(Endpoint):
+    """A schema registry: its Confluent-compatible API and its native API.
+
+    Flink's ``avro-confluent`` formats and :class:`SchemaRegistryClient` use
+    ``ccompat_url``; the Connect Avro converter registers through ``native_url``.
+    """
+
+    ccompat_url: str
+    native_url: str
+
+    @property
+    def address(self) -> str:
+        return self.ccompat_url
+
+
+@dataclass(frozen=True)
 class FlinkEndpoint(Endpoint):
     """A Flink session cluster: its REST API (jobs) and its SQL Gateway (statements)."""
 
@@ -106,7 +122,8 @@ class IcebergEndpoint(Endpoint):
 
 ENDPOINT_KINDS: dict[str, type[Endpoint]] = {
     cls.__name__: cls
-    for cls in (PostgresEndpoint, KafkaEndpoint, HttpEndpoint, FlinkEndpoint, IcebergEndpoint)
+    for cls in (PostgresEndpoint, KafkaEndpoint, HttpEndpoint, FlinkEndpoint, IcebergEndpoint,
+                SchemaRegistryEndpoint)
 }
 
 

@@ -24,11 +24,14 @@ class Component:
     description: str = ""
     transitive: bool = True
     distribution: str = ""  # a PyPI requirement whose archive holds the distribution
+    exclusions: tuple[str, ...] = ()  # group:artifact (``*`` allowed) left out of the tree
+    unpack: bool = False  # unpack tar.gz artifacts (plugins, server archives) in place
 
     @property
     def fingerprint(self) -> str:
         """Short hash of what is downloaded: a cache directory per exact content."""
-        content = "\n".join([*self.artifacts, self.distribution, str(self.transitive)])
+        content = "\n".join([*self.artifacts, self.distribution, str(self.transitive),
+                             *self.exclusions, str(self.unpack)])
         return hashlib.sha256(content.encode()).hexdigest()[:10]
 
 
@@ -63,6 +66,8 @@ def parse_manifest(text: str, *, origin: str = "versions.toml") -> dict[str, Com
             description=str(table.get("description", "")),
             transitive=bool(table.get("transitive", True)),
             distribution=str(table.get("distribution", "")),
+            exclusions=tuple(table.get("exclusions", [])),
+            unpack=bool(table.get("unpack", False)),
         )
     return components
 

@@ -6,12 +6,14 @@ from pathlib import Path
 from typing import ClassVar
 
 from harness.stack.artifacts import ensure_component
-from harness.stack.endpoint import Endpoint, PostgresEndpoint
+from harness.stack.endpoint import Endpoint, KafkaEndpoint, PostgresEndpoint
+from harness.stack.local.connect import ConnectService
 from harness.stack.local.flink import FlinkService, FlinkSizing
 from harness.stack.local.iceberg import IcebergService
 from harness.stack.local.kafka import KafkaService
 from harness.stack.local.postgres import PostgresService
 from harness.stack.local.prereqs import find_java, find_pg_bin_dir, unprivileged_user
+from harness.stack.local.registry import RegistryService
 from harness.stack.manifest import Component, load_manifest
 from harness.stack.provider import Provider
 from harness.stack.service import Service
@@ -24,11 +26,11 @@ class LocalProvider(Provider):
 
     @classmethod
     def service_names(cls) -> list[str]:
-        return ["postgres", "kafka", "iceberg", "flink"]
+        return ["postgres", "kafka", "iceberg", "flink", "registry", "connect"]
 
     @classmethod
     def dependencies(cls, name: str) -> list[str]:
-        return {"iceberg": ["postgres"]}.get(name, [])
+        return {"iceberg": ["postgres"], "connect": ["kafka"]}.get(name, [])
 
     def check(self, names: list[str]) -> None:
         for name in names:
@@ -36,7 +38,7 @@ class LocalProvider(Provider):
         if "postgres" in names:
             find_pg_bin_dir(self.config["pg_bin_dir"])
             unprivileged_user(self.config["pg_user"])
-        if "kafka" in names or "flink" in names:
+        if {"kafka", "flink", "registry", "connect"} & set(names):
             find_java(self.config["java"])
 
     def service(self, name: str, running: dict[str, Endpoint]) -> Service:
@@ -51,7 +53,24 @@ class LocalProvider(Provider):
             return IcebergService(run_dir=self.run_dir, postgres=postgres)
         if name == "flink":
             return self._flink()
+        if name == "registry":
+            return RegistryService(run_dir=self.run_dir, java=find_java(self.config["java"]),
+                                   component_dir=self._component("registry")[1])
+        if name == "connect":
+            kafka = running["kafka"]
+            assert isinstance(kafka, KafkaEndpoint)
+            return self._connect(kafka)
         return self._kafka()
+
+    def _connect(self, kafka: KafkaEndpoint) -> ConnectService:
+        _, connect = self._component("connect")
+        _, debezium = self._component("debezium")
+        _, converter = self._component("avro-converter")
+        # plugin.path entries are folders of plugin folders: Debezium's archive unpacks to
+        # one, and the converter's component folder holds its jars in libs/.
+        return ConnectService(run_dir=self.run_dir, java=find_java(self.config["java"]),
+                              kafka=kafka, libs_dir=connect / "libs",
+                              plugin_dirs=[*sorted((debezium / "libs").iterdir()), converter])
 
     def _component(self, name: str) -> tuple[Component, Path]:
         component = load_manifest()[name]

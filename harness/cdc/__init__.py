@@ -1,0 +1,1 @@
+"""Change data capture: Kafka Connect connectors and the schema registry."""

@@ -1,0 +1,116 @@
+"""Synthetic writes to a PostgreSQL source table, with a ledger of what was committed.
+
+Inserts go through COPY (the fast path); updates and deletes through pipelined batches.
+Every committed transaction is recorded with its commit LSN, so checks can say which
+rows the CDC outputs must hold, and in which order they were committed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+
+@dataclass(frozen=True)
+class Commit:
+    """One committed transaction: its operations and the WAL position it ended at."""
+
+    lsn: str
+    op: str  # insert | update | delete
+    keys: tuple[Any, ...]
+
+
+@dataclass
+class RowLedger:
+    """Rows a source table holds according to what the writer committed, by primary key."""
+
+    rows: dict[Any, dict[str, Any]] = field(default_factory=dict)
+    deleted: set[Any] = field(default_factory=set)
+    commits: list[Commit] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def apply(self, commit: Commit, rows: Sequence[Mapping[str, Any]], key: str) -> None:
+        with self._lock:
+            self.commits.append(commit)
+            for row in rows:
+                if commit.op == "delete":
+                    self.rows.pop(row[key], None)
+                    self.deleted.add(row[key])
+                else:
+                    self.rows.setdefault(row[key], {}).update(row)
+                    self.deleted.discard(row[key])
+
+    def live(self) -> dict[Any, dict[str, Any]]:
+        with self._lock:
+            return {k: dict(v) for k, v in self.rows.items()}
+
+
+class PostgresWriter:
+    """Inserts, updates and deletes rows of one table, recording each commit."""
+
+    def __init__(self, dsn: str, schema: str, table: str, *, key: str) -> None:
+        # synchronous_commit=on in this session: a logical slot read right after a
+        # commit must see it.
+        self.conn = psycopg.connect(dsn, autocommit=False,
+                                    options="-c synchronous_commit=on")
+        self.target = sql.Identifier(schema, table)
+        self.key = key
+        self.ledger = RowLedger()
+
+    def insert(self, rows: Sequence[Mapping[str, Any]]) -> Commit:
+        """Insert rows with COPY in one transaction."""
+        columns = list(rows[0])
+        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            self.target, sql.SQL(", ").join(map(sql.Identifier, columns)))
+        with self.conn.cursor() as cur, cur.copy(statement) as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
+        return self._commit("insert", rows)
+
+    def update(self, rows: Sequence[Mapping[str, Any]]) -> Commit:
+        """Update rows by key (each mapping holds the key and the columns to set)."""
+        with self.conn.cursor() as cur:
+            for row in rows:
+                assignments = sql.SQL(", ").join(
+                    sql.SQL("{} = {}").format(sql.Identifier(c), sql.Placeholder(c))
+                    for c in row if c != self.key)
+                cur.execute(sql.SQL("UPDATE {} SET {} WHERE {} = {}").format(
+                    self.target, assignments, sql.Identifier(self.key),
+                    sql.Placeholder(self.key)), row)
+        return self._commit("update", rows)
+
+    def delete(self, keys: Iterable[Any]) -> Commit:
+        rows = [{self.key: k} for k in keys]
+        with self.conn.cursor() as cur:
+            cur.executemany(sql.SQL("DELETE FROM {} WHERE {} = %s").format(
+                self.target, sql.Identifier(self.key)), [(r[self.key],) for r in rows])
+        return self._commit("delete", rows)
+
+    def execute(self, statement: str) -> None:
+        """Run DDL (e.g. ALTER TABLE ... ADD COLUMN) in its own transaction."""
+        with self.conn.cursor() as cur:
+            cur.execute(statement.encode())
+        self.conn.commit()
+
+    def _commit(self, op: str, rows: Sequence[Mapping[str, Any]]) -> Commit:
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT pg_current_wal_lsn()::text")
+            row = cur.fetchone()
+        self.conn.commit()
+        commit = Commit(str(row[0]) if row else "", op, tuple(r[self.key] for r in rows))
+        self.ledger.apply(commit, rows, self.key)
+        return commit
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> PostgresWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
