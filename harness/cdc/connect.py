@@ -18,6 +18,17 @@ class ConnectError(CutoverError):
     """Kafka Connect refused a request or a connector failed; carries Connect's message."""
 
 
+def root_cause(trace: str) -> str:
+    """The line of a task's stack trace that says why: a registry rule violation if
+    there is one, else the last cause."""
+    lines = [line.strip() for line in trace.splitlines() if line.strip()]
+    for line in lines:
+        if "Incompatible" in line or "RuleViolation" in line:
+            return line.removeprefix("Caused by: ")
+    causes = [line.removeprefix("Caused by: ") for line in lines if line.startswith("Caused")]
+    return causes[-1] if causes else (lines[0] if lines else "no trace")
+
+
 class ConnectClient:
     """Connectors of one Connect cluster, by its REST URL."""
 
@@ -55,8 +66,8 @@ class ConnectClient:
             states.append("NO_TASKS")
         failed = [t for t in status["tasks"] if t["state"] == "FAILED"]
         if failed:
-            trace = failed[0].get("trace", "").splitlines()
-            raise ConnectError(f"connector {name} task failed: {trace[0] if trace else '?'}")
+            raise ConnectError(f"connector {name} task failed: "
+                               f"{root_cause(failed[0].get('trace', ''))}")
         return next((s for s in states if s != "RUNNING"), "RUNNING")
 
     def wait_running(self, name: str, *, timeout_s: float = 60.0) -> None:

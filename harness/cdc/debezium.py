@@ -35,10 +35,22 @@ def avro_converter(prefix: str, registry: SchemaRegistryEndpoint) -> dict[str, s
 
 
 def postgres_connector(*, postgres: PostgresEndpoint, registry: SchemaRegistryEndpoint,
-                       topic_prefix: str, tables: list[str], slot: str) -> dict[str, str]:
+                       topic_prefix: str, tables: list[str], slot: str,
+                       route_to: str = "") -> dict[str, str]:
     """A pgoutput connector capturing ``tables`` (``schema.table``) into
-    ``<topic_prefix>.<schema>.<table>`` topics, Avro through the registry."""
+    ``<topic_prefix>.<schema>.<table>`` topics, Avro through the registry.
+
+    ``route_to`` renames the topic of a single captured table (Connect's RegexRouter),
+    e.g. to the raw topic name a pipeline expects.
+    """
+    routing = {} if not route_to else {
+        "transforms": "route",
+        "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
+        "transforms.route.regex": ".*",
+        "transforms.route.replacement": route_to,
+    }
     return {
+        **routing,
         "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
         "tasks.max": "1",
         "plugin.name": "pgoutput",

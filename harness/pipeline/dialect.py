@@ -73,7 +73,13 @@ class AdaptedDdl:
 
 # Confluent format name -> open-source Flink format name.
 _FORMATS = {"avro-registry": "avro-confluent", "avro-confluent": "avro-confluent",
+            "avro-debezium-registry": "debezium-avro-confluent",
+            "debezium-avro-confluent": "debezium-avro-confluent",
+            "json-debezium-registry": "debezium-json", "debezium-json": "debezium-json",
             "json-registry": "json", "json": "json", "avro": "avro", "csv": "csv", "raw": "raw"}
+_REGISTRY_FORMATS = {"avro-confluent", "debezium-avro-confluent"}
+# Debezium change events: an insert/update/delete changelog read by the kafka connector.
+_CDC_FORMATS = {"debezium-avro-confluent", "debezium-json"}
 _DEFAULT_FORMAT = "avro-registry"  # Confluent's default for both key.format and value.format
 _CHANGELOG_MODES = ("append", "upsert", "retract")
 _DROPPED_PREFIXES = ("kafka.", "confluent.", "error-handling.")
@@ -184,6 +190,9 @@ def _plan(table: CreateTable, options: dict[str, tuple[str, str]], target: Kafka
 def _connector(table: CreateTable, values: dict[str, str]) -> str:
     """``kafka`` for append tables, ``upsert-kafka`` for upsert and retract tables."""
     mode = values.get("changelog.mode", "").strip().lower()
+    value = values.get("value.format") or values.get("format") or ""
+    if _FORMATS.get(value.strip().lower()) in _CDC_FORMATS:
+        return "kafka"  # the format carries the changelog; the key is not read
     if not mode:
         return "upsert-kafka" if table.primary_key else "kafka"
     if mode not in _CHANGELOG_MODES:
@@ -211,6 +220,10 @@ def _formats(table: CreateTable, values: dict[str, str], connector: str, target:
         return {**_format(table, "key.", key or _DEFAULT_FORMAT, target),
                 **_format(table, "value.", value, target)}
     key_columns = table.primary_key or (table.distribution.columns if table.distribution else ())
+    if _FORMATS.get(value.strip().lower()) in _CDC_FORMATS:
+        if key:
+            plan.dropped["key.format"] = key
+        return _format(table, "", value, target)
     if key and key_columns:
         return {**_format(table, "key.", key, target), "key.fields": ";".join(key_columns),
                 **_format(table, "value.", value, target)}
@@ -234,14 +247,14 @@ def _format(table: CreateTable, prefix: str, name: str, target: KafkaTarget) -> 
     if oss is None:
         raise DialectError(f"table {table.name!r}: {option!r} = {name!r} is not a known "
                            f"format; supported: {', '.join(sorted(_FORMATS))}")
-    if oss != "avro-confluent":
+    if oss not in _REGISTRY_FORMATS:
         return {option: oss}
     if not target.schema_registry_url:
         raise DialectError(
             f"table {table.name!r}: {option!r} = {name!r} needs a schema registry and the "
             "stack has none; use 'json-registry' for this table or start the stack with a "
             "schema registry")
-    return {option: oss, f"{prefix}avro-confluent.url": target.schema_registry_url}
+    return {option: oss, f"{prefix}{oss}.url": target.schema_registry_url}
 
 
 def _confluent_only(key: str, connector: str) -> bool:
@@ -258,7 +271,8 @@ def _semantic_warnings(table: CreateTable, values: dict[str, str], connector: st
     """Differences from Confluent Cloud that the adapted table still has."""
     warnings = []
     name = table.name
-    if values.get("changelog.mode", "").strip().lower() == "retract":
+    if values.get("changelog.mode", "").strip().lower() == "retract" and \
+            connector == "upsert-kafka":
         warnings.append(f"table {name!r}: retract mapped to upsert-kafka; update-before rows "
                         "are not written, consumers see upserts and deletes by key")
     if connector == "kafka" and table.primary_key:

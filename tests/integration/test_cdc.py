@@ -79,7 +79,7 @@ def _matches(kafka, sink, writer):
 
 def test_inserts_updates_deletes_reach_flink_through_the_registry(
         cdc, kafka, flink_sql, flink_rest, namespace):
-    connect, _, topic, writer, registry = cdc
+    _connect, _, topic, writer, registry = cdc
     writer.insert([{"id": i, "owner": f"owner-{i}", "balance": float(i)}
                    for i in range(ROWS)])
     writer.update([{"id": i, "balance": i * 2.0} for i in range(0, ROWS, 10)])

@@ -335,3 +335,22 @@ def test_rowtime_and_json_registry_warnings():
         "WITH ('value.format' = 'json-registry')", TARGET)
     assert any("$rowtime" in warning for warning in result.warnings)
     assert any("plain json" in warning for warning in result.warnings)
+
+
+def test_debezium_avro_cdc_table_reads_the_changelog_through_the_registry():
+    ddl = ("CREATE TABLE raw_accounts (id INT, owner STRING) WITH ("
+           "'changelog.mode' = 'retract', 'key.format' = 'avro-registry', "
+           "'value.format' = 'avro-debezium-registry')")
+    adapted = adapt_ddl_detailed(ddl, KafkaTarget("127.0.0.1:9092", topic_prefix="ns.",
+                                                  schema_registry_url="http://r/ccompat/v7"))
+    assert adapted.connector == "kafka"
+    assert "'format' = 'debezium-avro-confluent'" in adapted.sql
+    assert "'debezium-avro-confluent.url' = 'http://r/ccompat/v7'" in adapted.sql
+    assert "key.format" not in adapted.sql
+    assert adapted.warnings == []
+
+
+def test_debezium_cdc_table_without_a_registry_is_a_clear_error():
+    ddl = "CREATE TABLE raw_x (id INT) WITH ('value.format' = 'avro-debezium-registry')"
+    with pytest.raises(DialectError, match="needs a schema registry"):
+        adapt_ddl_detailed(ddl, KafkaTarget("127.0.0.1:9092"))
