@@ -1,30 +1,46 @@
-"""Benchmarks that print JSON figures.
+"""Benchmarks that print JSON figures (medians over runs, with the raw samples).
 
-`cutover bench stack`: cold start per service and for the whole stack, and peak RSS.
-`cutover bench pipeline`: statement submission latency and time to the first record in
-each sink. `cutover bench injection`: synthetic data generation and injection rates, and
-the time to read a sink back and check it. Figures over several runs are medians, and
-the raw samples are printed too.
+- `cutover bench stack`: cold start per service and for the whole stack, and peak RSS.
+- `cutover bench pipeline`: statement submission latency and time to the first record
+  in each sink.
+- `cutover bench injection`: synthetic data generation and injection rates, and the time
+  to read a sink back and check it.
+- `cutover bench cdc`: source write rate and commit-to-fact latency through Debezium,
+  the registry and Flink.
 """
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 from collections.abc import Callable
 from typing import Any
 
+import psycopg
+
+from harness.cdc.connect import ConnectClient
+from harness.cdc.debezium import postgres_connector, replica_identity_full
 from harness.checks import no_duplicates, nothing_lost
 from harness.config import Config
 from harness.data.generator import RecordGenerator
 from harness.data.injector import KafkaInjector
 from harness.data.ledger import Ledger
+from harness.data.postgres_writer import PostgresWriter
 from harness.data.schema import columns_from_ddl
 from harness.flink import quotes
 from harness.flink.gateway import SqlGatewaySession
 from harness.flink.rest import FlinkRestClient
+from harness.flink.statement import Statement
 from harness.readers import read_topic
-from harness.stack.endpoint import FlinkEndpoint, IcebergEndpoint, KafkaEndpoint
+from harness.stack.endpoint import (
+    FlinkEndpoint,
+    HttpEndpoint,
+    IcebergEndpoint,
+    KafkaEndpoint,
+    PostgresEndpoint,
+    SchemaRegistryEndpoint,
+)
 from harness.stack.namespace import Namespace, namespace_name
 from harness.stack.stack import Stack
 from harness.wait import wait_until
@@ -161,4 +177,69 @@ def bench_injection(config: Config, *, records: int = 50_000,
         "read_back_s": round(read_s, 3),
         "checks_s": round(checks_s, 3),
         "checks_ok": ok,
+    }
+
+
+def bench_cdc(config: Config, *, runs: int = 5, rows: int = 20_000,
+              progress: Callable[[str], None] = lambda _msg: None) -> dict[str, Any]:
+    """Source write rate (COPY into PostgreSQL) and CDC end-to-end latency: commit in
+    PostgreSQL → row in a Flink fact sink, through Debezium, the registry and Flink."""
+    with Stack(config, progress=progress) as stack:
+        eps = stack.require("postgres", "kafka", "flink", "registry", "connect")
+        pg, kafka, flink = eps["postgres"], eps["kafka"], eps["flink"]
+        registry, connect_ep = eps["registry"], eps["connect"]
+        assert isinstance(pg, PostgresEndpoint) and isinstance(kafka, KafkaEndpoint)
+        assert isinstance(flink, FlinkEndpoint) and isinstance(connect_ep, HttpEndpoint)
+        assert isinstance(registry, SchemaRegistryEndpoint)
+        namespace = Namespace(stack, namespace_name("bench_cdc"))
+        with psycopg.connect(pg.dsn, autocommit=True) as conn:
+            conn.execute(f'CREATE TABLE "{namespace.schema}".t (id int PRIMARY KEY, '
+                         "owner text NOT NULL)".encode())
+            conn.execute(replica_identity_full(namespace.schema, "t").encode())
+        raw = namespace.topic("raw_t")
+        connect = ConnectClient(connect_ep.url)
+        connect.put("bench-cdc", postgres_connector(
+            postgres=pg, registry=registry, topic_prefix=namespace.topic("cdc"),
+            tables=[f"{namespace.schema}.t"], slot="slot_bench_cdc", route_to=raw))
+        writer = PostgresWriter(pg.dsn, namespace.schema, "t", key="id")
+        started = time.monotonic()
+        for first in range(0, rows, 1000):
+            writer.insert([{"id": i, "owner": f"o{i % 50}"} for i in range(first, first + 1000)])
+        write_s = time.monotonic() - started
+        progress(f"wrote {rows} rows; measuring commit → fact latency")
+        rest = FlinkRestClient(flink.rest_url)
+        fact = namespace.create_topic("fct_owner")
+        with SqlGatewaySession(flink.sql_gateway_url) as sql:
+            sql.execute(f"CREATE TABLE raw_t (id INT, owner STRING) WITH ('connector'='kafka', "
+                        f"'topic'='{raw}', 'properties.bootstrap.servers'="
+                        f"'{kafka.bootstrap_servers}', 'scan.startup.mode'='earliest-offset', "
+                        "'format'='debezium-avro-confluent', "
+                        f"'debezium-avro-confluent.url'='{registry.ccompat_url}')")
+            sql.execute(f"CREATE TABLE fct_owner (owner STRING, n BIGINT, PRIMARY KEY (owner) "
+                        f"NOT ENFORCED) WITH ('connector'='upsert-kafka', 'topic'='{fact}', "
+                        f"'properties.bootstrap.servers'='{kafka.bootstrap_servers}', "
+                        "'key.format'='json', 'value.format'='json')")
+            sql.submit(Statement("fact", "INSERT INTO fct_owner SELECT owner, COUNT(*) "
+                                         "FROM raw_t GROUP BY owner"), rest=rest)
+            latencies = []
+            for run in range(runs):
+                owner = f"latency-{run}"
+                committed = time.monotonic()
+                writer.insert([{"id": rows + run, "owner": owner}])
+                wait_until(lambda o=owner: None if any(  # type: ignore[misc]
+                    json.loads(k or b"{}").get("owner") == o for k in read_topic(
+                        kafka.bootstrap_servers, fact).upsert_view()) else "not yet",
+                    timeout_s=120, what=f"{owner} in the fact sink", interval_s=0.05)
+                latencies.append(time.monotonic() - committed)
+            sql.cancel_statements(rest)
+        writer.close()
+        connect.delete("bench-cdc")
+        connect.close()
+        rest.close()
+    return {
+        "benchmark": "cdc",
+        "source_rows": rows,
+        "source_write_rows_per_s": round(rows / write_s),
+        "commit_to_fact_s": round(statistics.median(latencies), 3),
+        "samples": {"commit_to_fact_s": [round(x, 3) for x in latencies]},
     }

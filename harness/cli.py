@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.bench import bench_injection, bench_pipeline, bench_stack
+from harness.bench import bench_cdc, bench_injection, bench_pipeline, bench_stack
 from harness.config import SETTINGS, Config, load_config
 from harness.doctor import run_checks
 from harness.errors import CutoverError
@@ -144,6 +144,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         result = bench_pipeline(config, runs=args.runs, progress=_progress)
     elif args.target == "injection":
         result = bench_injection(config, progress=_progress)
+    elif args.target == "cdc":
+        result = bench_cdc(config, progress=_progress)
     else:
         result = bench_stack(config, services=_services(args, config), runs=args.runs,
                              progress=_progress)
@@ -189,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     command("doctor", "check prerequisites and say how to fix what is missing", cmd_doctor)
     command("install", "download the pinned JVM components into the cache", cmd_install)
     bench = command("bench", "benchmarks that print JSON", cmd_bench)
-    bench.add_argument("target", choices=["stack", "pipeline", "injection"],
+    bench.add_argument("target", choices=["stack", "pipeline", "injection", "cdc"],
                        help="what to benchmark")
     bench.add_argument("--runs", type=int, default=3, help="runs per figure (median)")
     bench.add_argument("--services", help="comma-separated subset (default: all)")

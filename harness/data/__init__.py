@@ -1,5 +1,6 @@
-"""Synthetic data for scenarios: table columns, record generators, a delivery ledger, and
-a Kafka injector that produces records while recording what the broker acknowledged."""
+"""Synthetic data for scenarios: table columns, record generators, a delivery ledger, a
+Kafka injector that produces records while recording what the broker acknowledged, and a
+PostgreSQL writer that records what it committed."""
 
 from harness.data.generator import GeneratorError, RecordGenerator, ValueFactory
 from harness.data.injector import (
@@ -10,6 +11,7 @@ from harness.data.injector import (
     RateLimiter,
 )
 from harness.data.ledger import Ledger, LedgerError, Record
+from harness.data.postgres_writer import Commit, PostgresWriter, RowLedger
 from harness.data.schema import (
     Column,
     DataType,
@@ -21,6 +23,7 @@ from harness.data.schema import (
 
 __all__ = [
     "Column",
+    "Commit",
     "DataType",
     "GeneratorError",
     "InjectionError",
@@ -28,10 +31,12 @@ __all__ = [
     "KafkaInjector",
     "Ledger",
     "LedgerError",
+    "PostgresWriter",
     "ProducerLike",
     "RateLimiter",
     "Record",
     "RecordGenerator",
+    "RowLedger",
     "SchemaError",
     "ValueFactory",
     "columns_from_ddl",

@@ -7,5 +7,5 @@ def test_public_names_are_exported_deliberately():
     assert all(hasattr(harness.data, name) for name in names)
     public = {name for name in vars(harness.data)
               if not name.startswith("_") and name not in {"generator", "injector", "ledger",
-                                                           "schema"}}
+                                                           "postgres_writer", "schema"}}
     assert public == set(names)
