@@ -22,6 +22,7 @@ from harness.stack.manifest import load_manifest
 from harness.stack.provider import provider_class
 from harness.stack.rundir import StackState, recorded_runs, stop_recorded
 from harness.stack.stack import Stack
+from harness.strategy.policy import PolicyError, load_policy
 
 _T0 = time.monotonic()
 
@@ -171,6 +172,20 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_policy_check(args: argparse.Namespace) -> int:
+    try:
+        policy = load_policy(Path(args.values), compression_factor=args.compression_factor,
+                             min_samples=args.min_samples)
+    except PolicyError as exc:
+        for issue in exc.issues:
+            print(f"{args.values}:{issue.location()}: {issue.message} (fix: {issue.fix})",
+                  file=sys.stderr)
+        print(f"{len(exc.issues)} problem(s) in {args.values}", file=sys.stderr)
+        return 2
+    print(json.dumps(policy.to_json(), indent=2) if args.json else policy.render_text())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cutover", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -204,6 +219,18 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--from", dest="from_ref", metavar="REF", help="git ref deployed now")
     plan.add_argument("--to", dest="to_ref", metavar="REF", help="git ref to deploy (with --from)")
     plan.add_argument("--json", action="store_true", help="print the plan as JSON")
+    policy_help = "canary policies read from Helm values"
+    policy = sub.add_parser("policy", help=policy_help, description=policy_help)
+    check_help = "validate a values file and print the resolved canary policy"
+    check = policy.add_subparsers(dest="action", required=True).add_parser(
+        "check", help=check_help, description=check_help)
+    check.set_defaults(func=cmd_policy_check)
+    check.add_argument("values", metavar="VALUES_YAML", help="Helm values with dataTier.canary")
+    check.add_argument("--json", action="store_true", help="print the policy as JSON")
+    check.add_argument("--compression-factor", type=float, metavar="F",
+                       help="override cutover.compressionFactor")
+    check.add_argument("--min-samples", type=int, metavar="N",
+                       help="override cutover.minSamples")
     return parser
 
 

@@ -1,0 +1,201 @@
+"""Turn what canary and stable observed into a verdict with its evidence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from harness.analysis.stats import mann_whitney_u, two_proportion_z
+from harness.analysis.window import Window
+from harness.errors import ConfigError
+
+Value = float | int | str
+
+
+class Verdict(StrEnum):
+    """Outcome of one analysis interval."""
+
+    PASS = "pass"
+    MARGINAL = "marginal"
+    FAIL = "fail"
+    NODATA = "nodata"
+
+
+_SEVERITY = {Verdict.PASS: 0, Verdict.MARGINAL: 1, Verdict.FAIL: 2}
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A verdict, the sentences that explain it and the numbers behind them.
+
+    Attributes:
+        verdict: The outcome.
+        reasons: One sentence per finding, worst first, each with its numbers.
+        values: Every number the verdict rests on: counts, rates, percentiles,
+            p-values and the thresholds used ("n/a" where a value could not be computed).
+    """
+
+    verdict: Verdict
+    reasons: list[str] = field(default_factory=list)
+    values: dict[str, Value] = field(default_factory=dict)
+
+    @property
+    def promotes(self) -> bool:
+        """True only for PASS; NODATA means "not yet", never "go"."""
+        return self.verdict is Verdict.PASS
+
+
+@dataclass(frozen=True)
+class _Limits:
+    error_rate_fail_pct: float
+    error_rate_pass_pct: float
+    latency_p95_ms_max: float
+    min_samples: int
+    alpha: float
+    latency_margin: float
+
+    def check(self) -> None:
+        if not 0 < self.error_rate_pass_pct <= self.error_rate_fail_pct:
+            raise ConfigError(
+                f"need 0 < error_rate_pass_pct <= error_rate_fail_pct, got "
+                f"{self.error_rate_pass_pct} and {self.error_rate_fail_pct}; "
+                "the promotion threshold must not exceed the rollback threshold"
+            )
+        if self.min_samples < 1 or not 0 < self.alpha < 1 or self.latency_margin < 1:
+            raise ConfigError(
+                f"need min_samples >= 1, 0 < alpha < 1 and latency_margin >= 1, got "
+                f"{self.min_samples}, {self.alpha} and {self.latency_margin}"
+            )
+
+
+_Finding = tuple[Verdict, str]
+
+
+def _num(x: float) -> str:
+    """Format a number for a sentence: 7.2, 5, 0.35, 1234."""
+    return f"{x:.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
+def judge(
+    canary: Window,
+    stable: Window,
+    *,
+    error_rate_fail_pct: float,
+    error_rate_pass_pct: float,
+    latency_p95_ms_max: float,
+    min_samples: int,
+    alpha: float = 0.05,
+    latency_margin: float = 1.2,
+) -> Judgement:
+    """Judge one analysis interval of a canary against the stable version.
+
+    Rules, in order:
+
+    * NODATA when the canary served fewer than ``min_samples`` requests or has fewer
+      than ``min_samples`` latencies. NODATA never promotes; treat it as "not yet".
+    * Stable is used for comparison only when it has ``min_samples`` requests (error
+      test) or latencies (latency test). Comparison can only turn a breached threshold
+      into FAIL or flag a relative slowdown; a canary meeting every absolute threshold
+      passes even when stable has no data, and a reason says no comparison was made.
+    * Errors: FAIL when the canary error rate > ``error_rate_fail_pct``. When it is at
+      or above ``error_rate_pass_pct`` (promotion needs strictly below): FAIL if the
+      one-sided two-proportion z-test says canary > stable with p < ``alpha``,
+      MARGINAL otherwise (not significant, or stable too small to compare).
+    * Latency (nearest-rank p95): when canary p95 > ``latency_p95_ms_max``, FAIL if a
+      one-sided Mann-Whitney test says canary latencies are greater than stable's
+      with p < ``alpha``, MARGINAL otherwise. Under the max, MARGINAL when canary p95
+      exceeds ``latency_margin`` times stable p95 and the test is significant.
+    * PASS otherwise. The verdict is the worst finding; reasons list them worst first.
+
+    Raises:
+        ConfigError: The thresholds contradict each other or are out of range.
+    """
+    limits = _Limits(error_rate_fail_pct, error_rate_pass_pct, latency_p95_ms_max,
+                     min_samples, alpha, latency_margin)
+    limits.check()
+    values: dict[str, Value] = {**vars(limits)}
+    values.update(_window_values("canary", canary))
+    values.update(_window_values("stable", stable))
+    if min(canary.requests, len(canary.latencies_ms)) < min_samples:
+        reason = (f"canary served {canary.requests} requests with "
+                  f"{len(canary.latencies_ms)} latencies; the judge needs at least "
+                  f"{min_samples} of each, so there is no verdict yet")
+        return Judgement(Verdict.NODATA, [reason], values)
+    findings = _error_findings(canary, stable, limits, values)
+    findings += _latency_findings(canary, stable, limits, values)
+    findings.sort(key=lambda finding: -_SEVERITY[finding[0]])
+    return Judgement(findings[0][0], [reason for _, reason in findings], values)
+
+
+def _window_values(name: str, window: Window) -> dict[str, Value]:
+    """Counts, error rate and tail latencies of one window ("n/a" when undefined)."""
+    values: dict[str, Value] = {
+        f"{name}_requests": window.requests,
+        f"{name}_errors": window.errors,
+        f"{name}_latency_samples": len(window.latencies_ms),
+        f"{name}_error_rate_pct": window.error_rate_pct if window.requests else "n/a",
+    }
+    for p in (95, 99):
+        values[f"{name}_p{p}_ms"] = window.percentile(p) if window.latencies_ms else "n/a"
+    return values
+
+
+def _error_findings(canary: Window, stable: Window, limits: _Limits,
+                    values: dict[str, Value]) -> list[_Finding]:
+    """Findings about the error rate; records the z-test in ``values``."""
+    rate = canary.error_rate_pct
+    comparable = stable.requests >= limits.min_samples
+    values["error_z"] = values["error_p_value"] = "n/a"
+    if comparable:
+        z, p = two_proportion_z(canary.errors, canary.requests, stable.errors, stable.requests)
+        values["error_z"], values["error_p_value"] = z, p
+    if rate > limits.error_rate_fail_pct:
+        return [(Verdict.FAIL, f"canary error rate {_num(rate)} % > rollback threshold "
+                               f"{_num(limits.error_rate_fail_pct)} %")]
+    if rate < limits.error_rate_pass_pct:
+        return [(Verdict.PASS, f"canary error rate {_num(rate)} % < promotion threshold "
+                               f"{_num(limits.error_rate_pass_pct)} %")]
+    breach = (f"canary error rate {_num(rate)} % >= promotion threshold "
+              f"{_num(limits.error_rate_pass_pct)} %")
+    if not comparable:
+        return [(Verdict.MARGINAL, f"{breach}, and stable served only {stable.requests} "
+                                   f"requests (< {limits.min_samples}), too few to compare")]
+    stable_rate, p = _num(stable.error_rate_pct), float(values["error_p_value"])
+    if p < limits.alpha:
+        return [(Verdict.FAIL, f"{breach} and significantly above stable's {stable_rate} % "
+                               f"(one-sided p={p:.3g} < alpha {limits.alpha})")]
+    return [(Verdict.MARGINAL, f"{breach} but not significantly above stable's "
+                               f"{stable_rate} % (one-sided p={p:.3g} >= alpha {limits.alpha})")]
+
+
+def _latency_findings(canary: Window, stable: Window, limits: _Limits,
+                      values: dict[str, Value]) -> list[_Finding]:
+    """Findings about p95 latency; records the Mann-Whitney test in ``values``."""
+    p95, cap = canary.percentile(95), _num(limits.latency_p95_ms_max)
+    values["latency_u"] = values["latency_p_value"] = "n/a"
+    if len(stable.latencies_ms) < limits.min_samples:
+        note = (f"stable has only {len(stable.latencies_ms)} latencies "
+                f"(< {limits.min_samples}), too few to compare")
+        if p95 > limits.latency_p95_ms_max:
+            return [(Verdict.MARGINAL, f"canary p95 latency {_num(p95)} ms > max {cap} ms, "
+                                       f"but {note}")]
+        return [(Verdict.PASS, f"canary p95 latency {_num(p95)} ms <= max {cap} ms"),
+                (Verdict.PASS, f"{note}; no relative comparison was made")]
+    result = mann_whitney_u(canary.latencies_ms, stable.latencies_ms)
+    values["latency_u"], values["latency_p_value"] = result.u, result.p_greater
+    greater, p = result.p_greater < limits.alpha, result.p_greater
+    stable_p95 = stable.percentile(95)
+    vs = f"stable p95 {_num(stable_p95)} ms, one-sided Mann-Whitney p={p:.3g}"
+    if p95 > limits.latency_p95_ms_max:
+        if greater:
+            return [(Verdict.FAIL, f"canary p95 latency {_num(p95)} ms > max {cap} ms and "
+                                   f"canary latencies are significantly greater ({vs})")]
+        return [(Verdict.MARGINAL, f"canary p95 latency {_num(p95)} ms > max {cap} ms but "
+                                   f"not significantly greater than stable ({vs})")]
+    if greater and p95 > limits.latency_margin * stable_p95:
+        return [(Verdict.MARGINAL, f"canary p95 latency {_num(p95)} ms is more than "
+                                   f"{_num(limits.latency_margin)}x stable's, significantly "
+                                   f"({vs}), though under max {cap} ms")]
+    return [(Verdict.PASS, f"canary p95 latency {_num(p95)} ms <= max {cap} ms with no "
+                           f"significant slowdown beyond {_num(limits.latency_margin)}x "
+                           f"stable ({vs})")]

@@ -1,0 +1,1 @@
+"""Deployment strategies as step machines, and the policies that drive them."""
