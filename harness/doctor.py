@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,11 +52,21 @@ def run_checks(config: Config) -> list[Check]:
         _check("postgresql binaries", lambda: str(find_pg_bin_dir(config["pg_bin_dir"]))),
         _check("postgresql user", lambda: _pg_user(config)),
         _check("maven", find_mvn),
+        _check("haproxy", lambda: _binary("haproxy")),
+        _check("prometheus", lambda: _binary("prometheus")),
     ]
     checks += [_maven_cache(config, name) for name in load_manifest()]
     checks += [_port(config, name) for name in ("postgres_port", "kafka_port")]
     checks.append(_check("run root", lambda: _writable(Path(config["run_root"]))))
     return checks
+
+
+def _binary(name: str) -> str:
+    found = shutil.which(name)
+    if not found:
+        raise CutoverError(f"{name} not found on PATH: apt-get install {name}, or run "
+                           "scripts/bootstrap")
+    return found
 
 
 def _python() -> str:

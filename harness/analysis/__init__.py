@@ -2,6 +2,7 @@
 
 from harness.analysis.judge import Judgement, Verdict, judge
 from harness.analysis.metrics import MetricSource, MetricSourceError, Sample
+from harness.analysis.prometheus import PrometheusMetricSource
 from harness.analysis.stats import (
     StatsError,
     UTest,
@@ -16,6 +17,7 @@ __all__ = [
     "Judgement",
     "MetricSource",
     "MetricSourceError",
+    "PrometheusMetricSource",
     "Sample",
     "StatsError",
     "UTest",

@@ -80,6 +80,32 @@ class SchemaRegistryEndpoint(Endpoint):
 
 
 @dataclass(frozen=True)
+class HaproxyEndpoint(Endpoint):
+    """The traffic router: where clients send requests, its metrics and its runtime API."""
+
+    url: str
+    metrics_url: str
+    admin_socket: str
+    backend: str
+
+    @property
+    def address(self) -> str:
+        return self.url
+
+
+@dataclass(frozen=True)
+class PrometheusEndpoint(Endpoint):
+    """Prometheus: its HTTP API, and the file listing the data tier's scrape targets."""
+
+    url: str
+    targets_file: str
+
+    @property
+    def address(self) -> str:
+        return self.url
+
+
+@dataclass(frozen=True)
 class FlinkEndpoint(Endpoint):
     """A Flink session cluster: its REST API (jobs) and its SQL Gateway (statements)."""
 
@@ -123,7 +149,7 @@ class IcebergEndpoint(Endpoint):
 ENDPOINT_KINDS: dict[str, type[Endpoint]] = {
     cls.__name__: cls
     for cls in (PostgresEndpoint, KafkaEndpoint, HttpEndpoint, FlinkEndpoint, IcebergEndpoint,
-                SchemaRegistryEndpoint)
+                SchemaRegistryEndpoint, HaproxyEndpoint, PrometheusEndpoint)
 }
 
 

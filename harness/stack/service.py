@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from harness.errors import ServiceStartError
 from harness.stack.endpoint import Endpoint
 from harness.stack.process import tail
@@ -106,3 +108,12 @@ class ReadinessProbe:
             self.service, reason, log_path=str(log) if log else "",
             log_tail=tail(log) if log else "",
         )
+
+
+def http_ok(url: str) -> str | None:
+    """None when ``url`` answers 200, else why not (for readiness probes)."""
+    try:
+        response = httpx.get(url, timeout=2)
+    except httpx.HTTPError as exc:
+        return f"{url} not answering ({type(exc).__name__})"
+    return None if response.status_code == 200 else f"{url}: HTTP {response.status_code}"

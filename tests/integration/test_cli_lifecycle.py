@@ -27,7 +27,7 @@ def test_up_then_down_leaves_no_process_behind():
         pids = [pid for s in state["services"].values() for pid in s["pids"]]
         children = [c.pid for p in pids for c in psutil.Process(p).children(recursive=True)]
         assert set(state["services"]) == {"postgres", "kafka", "iceberg", "flink", "registry",
-                                          "connect"}
+                                          "connect", "haproxy", "prometheus"}
         assert len(state["services"]["flink"]["pids"]) == 3  # JobManager, TaskManager, gateway
         assert all(_running(p) for p in pids)
         assert "ready" in up.stderr  # progress is shown while services start

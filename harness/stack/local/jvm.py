@@ -5,8 +5,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import httpx
-
 from harness.stack.process import ManagedProcess, peak_rss_bytes
 from harness.stack.service import ProcessRecord, Service
 
@@ -48,12 +46,3 @@ class JvmService(Service):
 
     def stats(self) -> dict[str, int]:
         return {"peak_rss_bytes": peak_rss_bytes(self.process.pid) if self.process else 0}
-
-
-def http_ok(url: str) -> str | None:
-    """None when ``url`` answers 200, else why not (for readiness probes)."""
-    try:
-        response = httpx.get(url, timeout=2)
-    except httpx.HTTPError as exc:
-        return f"{url} not answering ({type(exc).__name__})"
-    return None if response.status_code == 200 else f"{url}: HTTP {response.status_code}"

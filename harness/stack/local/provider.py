@@ -6,13 +6,15 @@ from pathlib import Path
 from typing import ClassVar
 
 from harness.stack.artifacts import ensure_component
-from harness.stack.endpoint import Endpoint, KafkaEndpoint, PostgresEndpoint
+from harness.stack.endpoint import Endpoint, HaproxyEndpoint, KafkaEndpoint, PostgresEndpoint
 from harness.stack.local.connect import ConnectService
 from harness.stack.local.flink import FlinkService, FlinkSizing
+from harness.stack.local.haproxy import HaproxyService
 from harness.stack.local.iceberg import IcebergService
 from harness.stack.local.kafka import KafkaService
 from harness.stack.local.postgres import PostgresService
 from harness.stack.local.prereqs import find_java, find_pg_bin_dir, unprivileged_user
+from harness.stack.local.prometheus import PrometheusService
 from harness.stack.local.registry import RegistryService
 from harness.stack.manifest import Component, load_manifest
 from harness.stack.provider import Provider
@@ -26,11 +28,13 @@ class LocalProvider(Provider):
 
     @classmethod
     def service_names(cls) -> list[str]:
-        return ["postgres", "kafka", "iceberg", "flink", "registry", "connect"]
+        return ["postgres", "kafka", "iceberg", "flink", "registry", "connect", "haproxy",
+                "prometheus"]
 
     @classmethod
     def dependencies(cls, name: str) -> list[str]:
-        return {"iceberg": ["postgres"], "connect": ["kafka"]}.get(name, [])
+        return {"iceberg": ["postgres"], "connect": ["kafka"],
+                "prometheus": ["haproxy"]}.get(name, [])
 
     def check(self, names: list[str]) -> None:
         for name in names:
@@ -56,6 +60,12 @@ class LocalProvider(Provider):
         if name == "registry":
             return RegistryService(run_dir=self.run_dir, java=find_java(self.config["java"]),
                                    component_dir=self._component("registry")[1])
+        if name == "haproxy":
+            return HaproxyService(run_dir=self.run_dir)
+        if name == "prometheus":
+            haproxy = running["haproxy"]
+            assert isinstance(haproxy, HaproxyEndpoint)
+            return PrometheusService(run_dir=self.run_dir, haproxy=haproxy)
         if name == "connect":
             kafka = running["kafka"]
             assert isinstance(kafka, KafkaEndpoint)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from harness.errors import PrerequisiteError
 from harness.stack.endpoint import SchemaRegistryEndpoint
-from harness.stack.local.jvm import JvmService, http_ok
+from harness.stack.local.jvm import JvmService
 from harness.stack.ports import HOST, allocate_port
-from harness.stack.service import ReadinessProbe
+from harness.stack.service import ReadinessProbe, http_ok
 
 
 class RegistryService(JvmService):
