@@ -72,7 +72,7 @@ def test_stable_and_canary_answer_the_same_before_traffic_moves(versions):
 
 
 def test_weighted_load_reaches_each_version_and_prometheus_sees_it(versions):
-    deployer, router, haproxy, prometheus = versions
+    _deployer, router, haproxy, prometheus = versions
     router.set_weights({"stable": 70, "canary": 30})
     with LoadGenerator(haproxy.url, PATHS, rate_per_s=150, workers=4) as load:
         wait_until(lambda: None if len(load.snapshot()) >= 450 else "sending",
