@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 
 from harness.stack.endpoint import HttpEndpoint, KafkaEndpoint
-from harness.stack.local.jvm import JvmService
+from harness.stack.local.process_service import JvmService
 from harness.stack.ports import HOST, allocate_port
 from harness.stack.service import ReadinessProbe
 
@@ -61,7 +61,7 @@ class ConnectService(JvmService):
         (self.home / "log4j.properties").write_text(LOG4J)
         config = self.home / "worker.properties"
         config.write_text("".join(f"{k}={v}\n" for k, v in self.worker_properties().items()))
-        self.spawn([f"-Xmx{self.heap}", "-Xms128m", "-XX:+UseSerialGC",
+        self.spawn_java([f"-Xmx{self.heap}", "-Xms128m", "-XX:+UseSerialGC",
                     "-XX:TieredStopAtLevel=1",
                     f"-Dlog4j.configuration=file:{self.home / 'log4j.properties'}",
                     "-cp", f"{self.libs_dir}/*",

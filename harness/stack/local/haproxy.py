@@ -12,9 +12,9 @@ from pathlib import Path
 
 from harness.errors import PrerequisiteError
 from harness.stack.endpoint import HaproxyEndpoint
+from harness.stack.local.process_service import ProcessService
 from harness.stack.ports import HOST, allocate_port
-from harness.stack.process import ManagedProcess, peak_rss_bytes
-from harness.stack.service import ProcessRecord, ReadinessProbe, Service, http_ok
+from harness.stack.service import ReadinessProbe, http_ok
 
 BACKEND = "data_tier"
 SERVERS = ("stable", "canary")
@@ -46,7 +46,7 @@ backend {BACKEND}
 {servers}"""
 
 
-class HaproxyService(Service):
+class HaproxyService(ProcessService):
     """HAProxy from Debian's package, in the foreground, owned by the harness."""
 
     name = "haproxy"
@@ -56,10 +56,8 @@ class HaproxyService(Service):
         if not self.binary:
             raise PrerequisiteError("haproxy not found; apt-get install haproxy, or run "
                                     "scripts/bootstrap")
-        self.home = run_dir / "haproxy"
-        self.log_path = run_dir / "logs" / "haproxy.log"
+        super().__init__(run_dir=run_dir)
         self.port = self.metrics_port = 0
-        self.process: ManagedProcess | None = None
 
     def start(self) -> None:
         self.port = allocate_port(purpose="HAProxy data-tier frontend")
@@ -68,11 +66,10 @@ class HaproxyService(Service):
         config = self.home / "haproxy.cfg"
         config.write_text(haproxy_config(port=self.port, metrics_port=self.metrics_port,
                                          socket=self.home / "admin.sock"))
-        self.process = ManagedProcess.spawn(self.name, [self.binary, "-db", "-f", str(config)],
-                                            log_path=self.log_path, cwd=self.home)
+        self.spawn([self.binary, "-db", "-f", str(config)])
 
     def wait_ready(self, timeout_s: float) -> None:
-        ReadinessProbe(self.name, self._check, self._died, log_path=self.log_path).wait(
+        ReadinessProbe(self.name, self._check, self.died, log_path=self.log_path).wait(
             timeout_s)
 
     def _check(self) -> str | None:
@@ -80,31 +77,7 @@ class HaproxyService(Service):
             return "runtime API socket not there yet"
         return http_ok(f"http://{HOST}:{self.metrics_port}/metrics")
 
-    def _died(self) -> str | None:
-        if self.process is None or self.process.alive():
-            return None
-        return f"haproxy exited with code {self.process.exit_code()}"
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.stop()
-
-    def clean(self) -> None:
-        shutil.rmtree(self.home, ignore_errors=True)
-
     def endpoint(self) -> HaproxyEndpoint:
         return HaproxyEndpoint(self.name, f"http://{HOST}:{self.port}",
                                f"http://{HOST}:{self.metrics_port}/metrics",
                                str(self.home / "admin.sock"), BACKEND)
-
-    def collect_logs(self, dest: Path) -> list[Path]:
-        return [self.log_path] if self.log_path.exists() else []
-
-    def processes(self) -> list[ProcessRecord]:
-        if self.process is None:
-            return []
-        return [ProcessRecord(self.name, self.process.pid, self.process.stop_signal,
-                              str(self.log_path))]
-
-    def stats(self) -> dict[str, int]:
-        return {"peak_rss_bytes": peak_rss_bytes(self.process.pid) if self.process else 0}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import shutil
 import subprocess
 import uuid
 from pathlib import Path
@@ -15,9 +14,9 @@ from confluent_kafka.admin import AdminClient
 
 from harness.errors import ServiceStartError
 from harness.stack.endpoint import KafkaEndpoint
+from harness.stack.local.process_service import JvmService
 from harness.stack.ports import HOST, allocate_port
-from harness.stack.process import ManagedProcess, peak_rss_bytes
-from harness.stack.service import ProcessRecord, ReadinessProbe, Service
+from harness.stack.service import ReadinessProbe
 
 LOG4J = """\
 log4j.rootLogger=INFO, stdout
@@ -56,7 +55,7 @@ def broker_properties(*, broker_port: int, controller_port: int, log_dir: Path,
     return props
 
 
-class KafkaService(Service):
+class KafkaService(JvmService):
     """A KRaft broker from the jars of the manifest's ``kafka`` component."""
 
     name = "kafka"
@@ -64,13 +63,11 @@ class KafkaService(Service):
     def __init__(self, *, run_dir: Path, java: str, libs_dir: Path, main_class: str,
                  port: int = 0, heap: str = "512m",
                  properties: dict[str, str] | None = None) -> None:
-        self.java, self.libs_dir, self.main_class = java, libs_dir, main_class
+        super().__init__(run_dir=run_dir, java=java)
+        self.libs_dir, self.main_class = libs_dir, main_class
         self.requested_port, self.heap = port, heap
         self.extra_properties = properties or {}
-        self.home = run_dir / "kafka"
-        self.log_path = run_dir / "logs" / "kafka.log"
         self.port = self.controller_port = 0
-        self.process: ManagedProcess | None = None
 
     def _java(self, *args: str) -> list[str]:
         return [self.java, f"-Dlog4j.configuration=file:{self.home / 'log4j.properties'}",
@@ -89,9 +86,7 @@ class KafkaService(Service):
         self._format(config)
         jvm = [f"-Xmx{self.heap}", "-Xms128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                "-Djava.net.preferIPv4Stack=true", "-Djava.awt.headless=true"]
-        self.process = ManagedProcess.spawn(
-            self.name, [self.java, *jvm, *self._java(self.main_class, str(config))[1:]],
-            log_path=self.log_path, cwd=self.home)
+        self.spawn([self.java, *jvm, *self._java(self.main_class, str(config))[1:]])
 
     def _format(self, config: Path) -> None:
         """Format the KRaft storage with a fresh cluster id (what kafka-storage.sh does)."""
@@ -104,7 +99,7 @@ class KafkaService(Service):
                                     log_tail=(result.stdout + result.stderr)[-3000:])
 
     def wait_ready(self, timeout_s: float) -> None:
-        ReadinessProbe(self.name, self._check, self._died, log_path=self.log_path,
+        ReadinessProbe(self.name, self._check, self.died, log_path=self.log_path,
                        interval_s=0.3).wait(timeout_s)
 
     def _check(self) -> str | None:
@@ -121,32 +116,8 @@ class KafkaService(Service):
             return "metadata lists no broker yet"
         return None
 
-    def _died(self) -> str | None:
-        if self.process is None or self.process.alive():
-            return None
-        return f"the broker JVM exited with code {self.process.exit_code()}"
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.stop()
-
-    def clean(self) -> None:
-        shutil.rmtree(self.home, ignore_errors=True)
-
     def endpoint(self) -> KafkaEndpoint:
         return KafkaEndpoint(self.name, f"{HOST}:{self.port}")
-
-    def collect_logs(self, dest: Path) -> list[Path]:
-        return [self.log_path] if self.log_path.exists() else []
-
-    def processes(self) -> list[ProcessRecord]:
-        if self.process is None:
-            return []
-        return [ProcessRecord(self.name, self.process.pid, self.process.stop_signal,
-                              str(self.log_path))]
-
-    def stats(self) -> dict[str, int]:
-        return {"peak_rss_bytes": peak_rss_bytes(self.process.pid) if self.process else 0}
 
 
 def _silent_logger() -> logging.Logger:

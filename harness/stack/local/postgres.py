@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 from pathlib import Path
@@ -13,9 +12,10 @@ import psycopg
 from harness.errors import ServiceStartError
 from harness.stack.endpoint import PostgresEndpoint
 from harness.stack.local.prereqs import find_pg_bin_dir, unprivileged_user
+from harness.stack.local.process_service import ProcessService
 from harness.stack.ports import HOST, allocate_port
-from harness.stack.process import ManagedProcess, peak_rss_bytes, tail
-from harness.stack.service import ProcessRecord, ReadinessProbe, Service
+from harness.stack.process import tail
+from harness.stack.service import ReadinessProbe
 
 SUPERUSER = "cutover"
 DATABASE = "cutover"
@@ -36,7 +36,7 @@ DEFAULT_SETTINGS = {
 }
 
 
-class PostgresService(Service):
+class PostgresService(ProcessService):
     """A PostgreSQL cluster in the run directory, reachable at 127.0.0.1:<port>."""
 
     name = "postgres"
@@ -47,10 +47,9 @@ class PostgresService(Service):
         self.account = unprivileged_user(user)
         self.requested_port = port
         self.settings = {**DEFAULT_SETTINGS, **(settings or {})}
-        self.data_dir = run_dir / "postgres" / "data"
-        self.log_path = run_dir / "logs" / "postgres.log"
+        super().__init__(run_dir=run_dir)
+        self.data_dir = self.home / "data"
         self.port = 0
-        self.process: ManagedProcess | None = None
 
     def _ids(self) -> tuple[int | None, int | None]:
         if self.account is None:
@@ -66,8 +65,8 @@ class PostgresService(Service):
         for key, value in self.settings.items():
             argv += ["-c", f"{key}={value}"]
         uid, gid = self._ids()
-        self.process = ManagedProcess.spawn(
-            self.name, argv, log_path=self.log_path, user=uid, group=gid,
+        self.spawn(
+            argv, user=uid, group=gid,
             env={"PATH": os.environ.get("PATH", ""), "LC_ALL": "C.UTF-8"},
             cwd=self.data_dir,
             stop_signal=signal.SIGINT,  # "fast" shutdown: abort sessions, exit cleanly
@@ -97,7 +96,7 @@ class PostgresService(Service):
                                     log_tail=(result.stdout + result.stderr)[-3000:])
 
     def wait_ready(self, timeout_s: float) -> None:
-        ReadinessProbe(self.name, self._check, self._died, log_path=self.log_path,
+        ReadinessProbe(self.name, self._check, self.died, log_path=self.log_path,
                        hint="see the log for the reason").wait(timeout_s)
         with psycopg.connect(self._admin_dsn("postgres"), autocommit=True) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
@@ -116,31 +115,8 @@ class PostgresService(Service):
             return str(exc).strip().splitlines()[0] if str(exc).strip() else "cannot connect"
         return None
 
-    def _died(self) -> str | None:
-        if self.process is None or self.process.alive():
-            return None
-        return f"postgres exited with code {self.process.exit_code()}"
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.stop()
-
-    def clean(self) -> None:
-        shutil.rmtree(self.data_dir.parent, ignore_errors=True)
-
     def endpoint(self) -> PostgresEndpoint:
         return PostgresEndpoint(self.name, HOST, self.port, SUPERUSER, DATABASE)
-
-    def collect_logs(self, dest: Path) -> list[Path]:
-        return [self.log_path] if self.log_path.exists() else []
-
-    def processes(self) -> list[ProcessRecord]:
-        if self.process is None:
-            return []
-        return [ProcessRecord(self.name, self.process.pid, signal.SIGINT, str(self.log_path))]
-
-    def stats(self) -> dict[str, int]:
-        return {"peak_rss_bytes": peak_rss_bytes(self.process.pid) if self.process else 0}
 
     def log_tail(self) -> str:
         return tail(self.log_path)

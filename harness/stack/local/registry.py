@@ -6,7 +6,7 @@ from pathlib import Path
 
 from harness.errors import PrerequisiteError
 from harness.stack.endpoint import SchemaRegistryEndpoint
-from harness.stack.local.jvm import JvmService
+from harness.stack.local.process_service import JvmService
 from harness.stack.ports import HOST, allocate_port
 from harness.stack.service import ReadinessProbe, http_ok
 
@@ -27,7 +27,7 @@ class RegistryService(JvmService):
 
     def start(self) -> None:
         self.port = allocate_port(purpose="schema registry")
-        self.spawn([f"-Xmx{self.heap}", "-Xms64m", "-XX:+UseSerialGC",
+        self.spawn_java([f"-Xmx{self.heap}", "-Xms64m", "-XX:+UseSerialGC",
                     "-XX:TieredStopAtLevel=1", f"-Djava.io.tmpdir={self.home}",
                     f"-Dquarkus.http.host={HOST}", f"-Dquarkus.http.port={self.port}",
                     "-Dquarkus.management.enabled=false", "-jar", str(self.runner)])

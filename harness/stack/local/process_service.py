@@ -1,32 +1,34 @@
-"""What the local JVM services share: a process with a log, a readiness probe, teardown."""
+"""What the local single-process services share: a home and a log in the run directory,
+a death check for readiness probes, and the same teardown."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 from harness.stack.process import ManagedProcess, peak_rss_bytes
 from harness.stack.service import ProcessRecord, Service
 
 
-class JvmService(Service):
-    """One JVM process whose home and log live in the run directory."""
+class ProcessService(Service):
+    """One process whose home (config, data) and log live in the run directory."""
 
-    def __init__(self, *, run_dir: Path, java: str) -> None:
-        self.java = java
+    def __init__(self, *, run_dir: Path) -> None:
         self.home = run_dir / self.name
         self.log_path = run_dir / "logs" / f"{self.name}.log"
         self.process: ManagedProcess | None = None
 
-    def spawn(self, argv: list[str]) -> None:
+    def spawn(self, argv: list[str], **options: Any) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
-        self.process = ManagedProcess.spawn(self.name, [self.java, *argv],
-                                            log_path=self.log_path, cwd=self.home)
+        options.setdefault("cwd", self.home)
+        self.process = ManagedProcess.spawn(self.name, argv, log_path=self.log_path, **options)
 
     def died(self) -> str | None:
+        """Why the service can no longer become ready, or None while it runs."""
         if self.process is None or self.process.alive():
             return None
-        return f"the JVM exited with code {self.process.exit_code()}"
+        return f"{self.name} exited with code {self.process.exit_code()}"
 
     def stop(self) -> None:
         if self.process is not None:
@@ -46,3 +48,14 @@ class JvmService(Service):
 
     def stats(self) -> dict[str, int]:
         return {"peak_rss_bytes": peak_rss_bytes(self.process.pid) if self.process else 0}
+
+
+class JvmService(ProcessService):
+    """A ProcessService whose process is a JVM."""
+
+    def __init__(self, *, run_dir: Path, java: str) -> None:
+        super().__init__(run_dir=run_dir)
+        self.java = java
+
+    def spawn_java(self, argv: list[str]) -> None:
+        self.spawn([self.java, *argv])
