@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 
 from harness.analysis.metrics import MetricSourceError, Sample
+from harness.analysis.window import Window
 
 
 class PrometheusMetricSource:
@@ -40,3 +41,43 @@ class PrometheusMetricSource:
             return httpx.get(f"{self.url}/-/ready", timeout=self.timeout_s).status_code == 200
         except httpx.HTTPError:
             return False
+
+
+def window_from_prometheus(source: PrometheusMetricSource, version: str, *, start: float,
+                           end: float, metric: str = "data_tier") -> Window:
+    """What ``version`` served between ``start`` and ``end``, from its Prometheus metrics.
+
+    Requests and errors are counter increases over the range (5xx are errors). Latencies
+    come from the histogram's bucket increases: each request counts at its bucket's upper
+    bound (the +Inf bucket at the largest finite bound), which is how far a histogram can
+    be resolved; the judge's tests then compare these bucketed samples.
+    """
+    span = f"{max(1, round(end - start))}s"
+    selector = f'version="{version}",route!="/health"'
+    requests = _total(source.query(
+        f"sum(increase({metric}_requests_total{{{selector}}}[{span}]))", at=end))
+    errors = _total(source.query(
+        f'sum(increase({metric}_requests_total{{{selector},status=~"5.."}}[{span}]))',
+        at=end))
+    buckets = source.query(f"sum by (le) (increase({metric}_request_duration_seconds_bucket"
+                           f"{{{selector}}}[{span}]))", at=end)
+    return Window(round(requests), min(round(errors), round(requests)),
+                  _expand(buckets))
+
+
+def _total(samples: list[Sample]) -> float:
+    return sum(s.value for s in samples)
+
+
+def _expand(buckets: list[Sample]) -> list[float]:
+    """Per-request latency samples (ms) from cumulative bucket counts."""
+    bounds = sorted((float(s.labels["le"]), s.value) for s in buckets)
+    finite = [b for b in bounds if b[0] != float("inf")]
+    latencies: list[float] = []
+    previous = 0.0
+    for bound, cumulative in bounds:
+        count = round(cumulative - previous)
+        previous = cumulative
+        upper_ms = (bound if bound != float("inf") else (finite[-1][0] if finite else 0)) * 1000
+        latencies += [upper_ms] * max(count, 0)
+    return latencies

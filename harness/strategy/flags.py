@@ -4,14 +4,14 @@ The seed keeps four flags in Azure App Configuration; cutover keeps them in one 
 under the field names below, written atomically (a temporary file beside it, then
 ``os.replace``) so a reader never sees half a file:
 
-=========================== ============================================
-field                       seed key
-=========================== ============================================
-``canary_enabled``          ``feature.canary-enabled``
-``canary_version``          ``feature.canary-version``
+============================= ============================================
+field                         seed key
+============================= ============================================
+``canary_enabled``            ``feature.canary-enabled``
+``canary_version``            ``feature.canary-version``
 ``canary_traffic_percentage`` ``deployment.canary-traffic-percentage``
-``auto_promotion_enabled``  ``deployment.canary-auto-promotion-enabled``
-=========================== ============================================
+``auto_promotion_enabled``    ``deployment.canary-auto-promotion-enabled``
+============================= ============================================
 
 A missing file reads as the defaults (canary off, 0 %, auto-promotion off). Writers are
 expected to be one at a time (the canary controller, or an operator between runs):

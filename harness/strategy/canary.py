@@ -1,0 +1,399 @@
+"""A resumable canary controller: read the recorded state, take one step, record it.
+
+Phases (one small function each)::
+
+    init → deploying → verifying → shifting → analysing ⇄ shifting (next increment) …
+         analysing at 100 % → promoting → promoted
+         analysing at 100 %, auto-promotion off → awaiting_promotion → (approve) promoting
+         verifying (unhealthy) | analysing (FAIL) → rolling_back → rolled_back
+         analysing (metrics down ``max_failed_queries`` times in a row) → aborted
+
+Rules (the analysis samples once per ``policy.effective_analysis_interval_s``, over
+consecutive windows, so every request at the current weight is judged once):
+
+* FAIL rolls back at once: the next step sets canary traffic to 0 %, within one
+  analysis interval of the bad traffic (the seed script also rolls back on its first
+  check above threshold). PASS counts toward promotion; MARGINAL neither counts nor
+  rolls back; NODATA never counts.
+* A step is done when its stability period (``policy.effective_stability_period_s``)
+  has passed AND it saw at least ``policy.min_samples`` PASS samples (not necessarily
+  consecutive).
+* A failed metric query (``MetricSourceError``) is retried an interval later with the
+  window still open; ``max_failed_queries`` failures in a row abort (0 %, no promotion).
+* Promotion needs both ``policy.auto_promotion_enabled`` and the flag of that name;
+  otherwise the canary waits at 100 % in ``awaiting_promotion`` for ``approve_promotion``.
+* The controller never stops the canary process: after a rollback or abort it keeps
+  running with 0 % traffic, for debugging, as the runbook asks.
+
+Crash safety: the state is saved after each step, so a new controller on the same file
+continues where the old one stopped. A crash *inside* a step repeats that step's side
+effects, so ``deploy_canary`` and ``promote`` must be idempotent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from harness.analysis.judge import Judgement, Verdict, judge
+from harness.analysis.metrics import MetricSourceError
+from harness.analysis.window import Window
+from harness.errors import ConfigError, CutoverError
+from harness.events import EventLog
+from harness.strategy.flags import FeatureFlags, write_json_atomic
+from harness.strategy.policy import CanaryPolicy
+from harness.traffic.router import Router
+
+
+class Phase(StrEnum):
+    """Where a canary is."""
+
+    INIT = "init"
+    DEPLOYING = "deploying"
+    VERIFYING = "verifying"
+    SHIFTING = "shifting"
+    ANALYSING = "analysing"
+    AWAITING_PROMOTION = "awaiting_promotion"
+    PROMOTING = "promoting"
+    PROMOTED = "promoted"
+    ROLLING_BACK = "rolling_back"
+    ROLLED_BACK = "rolled_back"
+    ABORTED = "aborted"
+
+
+TERMINAL = frozenset({Phase.PROMOTED, Phase.ROLLED_BACK, Phase.ABORTED})
+
+
+class CanaryStateError(CutoverError):
+    """The recorded state cannot be read, or does not allow what was asked."""
+
+
+class CanaryTimeoutError(CutoverError):
+    """``run`` gave up before the canary reached a terminal phase; carries the state."""
+
+    def __init__(self, state: CanaryState, timeout_s: float) -> None:
+        self.state = state
+        verdicts = ", ".join(s["verdict"] for s in state.samples[-5:]) or "none"
+        super().__init__(f"canary still {state.phase} at {state.weight} % after {timeout_s:g} s"
+                         f" (last verdicts: {verdicts}); NODATA and MARGINAL never promote: "
+                         "send traffic to the canary, or raise timeout_s")
+
+
+@dataclass
+class CanaryState:
+    """Everything the controller needs to resume, as plain JSON.
+
+    Attributes:
+        phase: The current phase.
+        step_index: Index into ``policy.increments`` of the current weight.
+        weight: Canary traffic in percent.
+        step_started_at: Unix time the current traffic step began.
+        window_started_at: Unix time the open analysis window began.
+        retry_after: After a failed metric query, no new query before this time.
+        samples: This step's samples: ``{ts, weight, verdict, values, reasons}``.
+        pass_count: PASS samples in this step.
+        failed_queries: Metric queries failed in a row.
+        history: Phase changes: ``{ts, from, to, weight, reason}``.
+    """
+
+    phase: Phase = Phase.INIT
+    step_index: int = 0
+    weight: int = 0
+    step_started_at: float | None = None
+    window_started_at: float | None = None
+    retry_after: float | None = None
+    samples: list[dict[str, Any]] = field(default_factory=list)
+    pass_count: int = 0
+    failed_queries: int = 0
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def reason(self) -> str:
+        """Why the last phase change happened ("" before any)."""
+        return str(self.history[-1]["reason"]) if self.history else ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The state as a JSON object."""
+        return {**dataclasses.asdict(self), "phase": str(self.phase)}
+
+    @classmethod
+    def from_json(cls, data: Any) -> CanaryState:
+        """Rebuild a state from ``to_json`` output.
+
+        Raises:
+            ValueError: The data is not a state.
+        """
+        names = [f.name for f in dataclasses.fields(cls)]
+        if not isinstance(data, dict) or not set(data) <= set(names):
+            raise ValueError(f"expected a JSON object with fields {', '.join(names)}")
+        state = cls(**{**data, "phase": Phase(data.get("phase", "init"))})
+        counters = (state.step_index, state.weight, state.pass_count, state.failed_queries)
+        if any(type(value) is not int for value in counters) or not (
+                isinstance(state.samples, list) and isinstance(state.history, list)):
+            raise ValueError("counters must be integers, samples and history lists")
+        return state
+
+
+class StateStore:
+    """A canary's state in one JSON file; a missing file is a fresh canary."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def load(self) -> CanaryState:
+        """The recorded state, or a fresh one when there is no file.
+
+        Raises:
+            CanaryStateError: The file is not a canary state; names the file and the fix.
+        """
+        try:
+            text = self.path.read_text()
+        except FileNotFoundError:
+            return CanaryState()
+        try:
+            return CanaryState.from_json(json.loads(text))
+        except (ValueError, TypeError) as exc:
+            raise CanaryStateError(
+                f"canary state file {self.path} is corrupt ({exc}). To start the canary "
+                f"over, delete {self.path} after checking the router and flags (the old "
+                "run may have left canary traffic on); to resume, restore the file from "
+                "its last good copy") from exc
+
+    def save(self, state: CanaryState) -> None:
+        """Record ``state`` atomically: readers see the old state or the new one."""
+        write_json_atomic(self.path, state.to_json())
+
+
+Handler = Callable[[CanaryState, float], bool]
+
+
+class CanaryController:
+    """Drives one canary through its phases, one recorded step at a time."""
+
+    def __init__(self, *, policy: CanaryPolicy, store: StateStore, router: Router,
+                 deploy_canary: Callable[[], None], canary_healthy: Callable[[], bool],
+                 promote: Callable[[], None],
+                 observe: Callable[[float, float], tuple[Window, Window]],
+                 flags: FeatureFlags, events: EventLog,
+                 clock: Callable[[], float] = time.time,
+                 max_failed_queries: int = 3) -> None:
+        """Wire the controller to the world.
+
+        Args:
+            policy: Increments, thresholds and compressed durations.
+            store: Where the state is recorded.
+            router: Splits traffic between ``stable`` and ``canary``.
+            deploy_canary: Starts the canary version (idempotent); it gets 0 % traffic.
+            canary_healthy: Whether the deployed canary is ready (may wait itself).
+            promote: Makes the canary version the stable one (idempotent).
+            observe: Canary and stable windows between two unix times; may raise
+                ``MetricSourceError``.
+            flags: The feature flags file the service also reads.
+            events: Where every transition and sample is logged.
+            clock: Unix time now.
+            max_failed_queries: Metric failures in a row that abort the canary.
+
+        Raises:
+            ConfigError: ``max_failed_queries`` < 1, or the policy disables rollback.
+        """
+        if max_failed_queries < 1:
+            raise ConfigError(f"max_failed_queries must be >= 1, got {max_failed_queries}")
+        if not policy.rollback_enabled:
+            raise ConfigError("the canary controller always rolls back on a FAIL verdict; "
+                              "set dataTier.canary.rollback.enabled: true")
+        self.policy, self.store, self.router, self.flags = policy, store, router, flags
+        self.events = events
+        self._deploy, self._healthy, self._promote = deploy_canary, canary_healthy, promote
+        self._observe, self._clock, self._max_failed = observe, clock, max_failed_queries
+        self._limits: dict[str, Any] = {
+            "error_rate_fail_pct": policy.rollback_error_rate_pct,
+            "error_rate_pass_pct": policy.promote_error_rate_pct,
+            "latency_p95_ms_max": policy.promote_latency_ms, "min_samples": policy.min_samples}
+        self._handlers: dict[Phase, Handler] = {
+            Phase.INIT: self._init, Phase.DEPLOYING: self._deploying,
+            Phase.VERIFYING: self._verifying, Phase.SHIFTING: self._shifting,
+            Phase.ANALYSING: self._analysing, Phase.PROMOTING: self._promoting,
+            Phase.ROLLING_BACK: self._rolling_back}
+
+    def step(self) -> CanaryState:
+        """Read the state, take one transition or analysis tick, record it, return it."""
+        return self._advance()[0]
+
+    def run(self, *, until_terminal: bool = True, timeout_s: float = 3600.0,
+            sleep: Callable[[float], None] = time.sleep,
+            poll_s: float | None = None) -> CanaryState:
+        """Step until the canary is done, sleeping briefly whenever nothing was due.
+
+        Returns at a terminal phase or at ``awaiting_promotion`` (only a person moves
+        on from there); with ``until_terminal=False`` also at the first step that had
+        nothing to do.
+
+        Args:
+            until_terminal: Keep waiting through analysis intervals.
+            timeout_s: Give up after this long (by ``clock``).
+            sleep: How to wait; ``poll_s`` at a time (default: a quarter interval).
+            poll_s: See ``sleep``.
+
+        Raises:
+            CanaryTimeoutError: ``timeout_s`` passed first.
+        """
+        deadline = self._clock() + timeout_s
+        poll = poll_s if poll_s is not None else self.policy.effective_analysis_interval_s / 4
+        while True:
+            state, changed = self._advance()
+            stop = state.phase in TERMINAL or state.phase is Phase.AWAITING_PROMOTION
+            if stop or (not changed and not until_terminal):
+                return state
+            if self._clock() >= deadline:
+                raise CanaryTimeoutError(state, timeout_s)
+            if not changed:
+                sleep(poll)
+
+    def approve_promotion(self, reason: str = "promotion approved") -> CanaryState:
+        """Move a canary waiting at 100 % on to promotion (auto-promotion is off).
+
+        Raises:
+            CanaryStateError: The canary is not in ``awaiting_promotion``.
+        """
+        state = self.store.load()
+        if state.phase is not Phase.AWAITING_PROMOTION:
+            raise CanaryStateError(f"only a canary in awaiting_promotion can be approved; "
+                                   f"this one is in {state.phase}")
+        self._move(state, Phase.PROMOTING, self._clock(), reason)
+        self.store.save(state)
+        return state
+
+    def _advance(self) -> tuple[CanaryState, bool]:
+        state = self.store.load()
+        handler = self._handlers.get(state.phase)
+        if handler is None or not handler(state, self._clock()):
+            return state, False
+        self.store.save(state)
+        return state, True
+
+    def _move(self, state: CanaryState, to: Phase, now: float, reason: str,
+              values: dict[str, Any] | None = None) -> None:
+        """Change phase, append it to the history and log an event."""
+        state.history.append({"ts": now, "from": str(state.phase), "to": str(to),
+                              "weight": state.weight, "reason": reason})
+        self.events.emit("canary.phase", at=now, phase=str(to), previous=str(state.phase),
+                         weight=state.weight, reason=reason, values=values or {})
+        state.phase = to
+
+    def _set_weight(self, state: CanaryState, weight: int) -> None:
+        """Route ``weight`` % to the canary and record it in the flags."""
+        self.router.set_weights({"stable": 100 - weight, "canary": weight})
+        self.flags.update(canary_traffic_percentage=weight)
+        state.weight = weight
+
+    def _init(self, state: CanaryState, now: float) -> bool:
+        self.flags.update(canary_enabled=True, canary_version=self.policy.version,
+                          canary_traffic_percentage=0)
+        self._move(state, Phase.DEPLOYING, now,
+                   f"canary {self.policy.version or '(unversioned)'} enabled in flags")
+        return True
+
+    def _deploying(self, state: CanaryState, now: float) -> bool:
+        self._deploy()
+        self._set_weight(state, 0)
+        self._move(state, Phase.VERIFYING, now, "canary deployed with 0 % traffic")
+        return True
+
+    def _verifying(self, state: CanaryState, now: float) -> bool:
+        healthy = self._healthy()
+        self._move(state, Phase.SHIFTING if healthy else Phase.ROLLING_BACK, now,
+                   "canary healthy" if healthy else "canary not healthy after deploy")
+        return True
+
+    def _shifting(self, state: CanaryState, now: float) -> bool:
+        increments = self.policy.increments
+        following = [i for i, pct in enumerate(increments) if pct > state.weight]
+        if not following:
+            raise CanaryStateError(f"no increment above {state.weight} % in {list(increments)}"
+                                   "; the policy changed under a running canary: restore it")
+        previous = state.weight
+        state.step_index = following[0]
+        self._set_weight(state, increments[state.step_index])
+        state.step_started_at = state.window_started_at = now
+        state.samples, state.pass_count, state.failed_queries, state.retry_after = [], 0, 0, None
+        self._move(state, Phase.ANALYSING, now,
+                   f"canary traffic {previous} % -> {state.weight} %")
+        return True
+
+    def _analysing(self, state: CanaryState, now: float) -> bool:
+        start = state.window_started_at if state.window_started_at is not None else now
+        due = now - start >= self.policy.effective_analysis_interval_s
+        if not due or (state.retry_after is not None and now < state.retry_after):
+            return False
+        try:
+            canary, stable = self._observe(start, now)
+        except MetricSourceError as exc:
+            self._query_failed(state, now, exc)
+            return True
+        judgement = judge(canary, stable, **self._limits)
+        self._record(state, now, judgement)
+        if judgement.verdict is Verdict.FAIL:
+            self._move(state, Phase.ROLLING_BACK, now, "; ".join(judgement.reasons),
+                       judgement.values)
+        elif self._step_done(state, now):
+            self._move(state, self._after_step(state), now,
+                       f"{state.pass_count} PASS samples over the stability period at "
+                       f"{state.weight} %", judgement.values)
+        return True
+
+    def _promoting(self, state: CanaryState, now: float) -> bool:
+        self._promote()
+        self.router.set_weights({"stable": 100, "canary": 0})
+        self.flags.update(canary_enabled=False, canary_traffic_percentage=0)
+        state.weight = 0
+        self._move(state, Phase.PROMOTED, now, "canary promoted to stable; flags reset")
+        return True
+
+    def _rolling_back(self, state: CanaryState, now: float) -> bool:
+        cause, before = state.reason, state.weight
+        values = state.samples[-1]["values"] if state.samples else {}
+        self._set_weight(state, 0)
+        self.events.emit("rollback", at=now, reason=cause, weight_before=before, values=values)
+        self._move(state, Phase.ROLLED_BACK, now,
+                   f"canary traffic {before} % -> 0 % ({cause}); canary process kept "
+                   "running for debugging", values)
+        return True
+
+    def _record(self, state: CanaryState, now: float, judgement: Judgement) -> None:
+        sample = {"ts": now, "weight": state.weight, "verdict": str(judgement.verdict),
+                  "values": dict(judgement.values), "reasons": list(judgement.reasons)}
+        state.samples.append(sample)
+        state.pass_count += 1 if judgement.verdict is Verdict.PASS else 0
+        state.window_started_at, state.failed_queries, state.retry_after = now, 0, None
+        self.events.emit("canary.analysis", at=now, phase=str(state.phase),
+                         weight=state.weight, verdict=sample["verdict"],
+                         reasons=sample["reasons"], values=sample["values"])
+
+    def _query_failed(self, state: CanaryState, now: float, exc: MetricSourceError) -> None:
+        state.failed_queries += 1
+        state.retry_after = now + self.policy.effective_analysis_interval_s
+        self.events.emit("canary.metrics_error", at=now, weight=state.weight,
+                         failed_queries=state.failed_queries, error=str(exc))
+        if state.failed_queries >= self._max_failed:
+            self._set_weight(state, 0)
+            self._move(state, Phase.ABORTED, now,
+                       f"metrics unavailable for {state.failed_queries} queries in a row "
+                       f"(last: {exc}); canary traffic set to 0 %, not promoted")
+
+    def _step_done(self, state: CanaryState, now: float) -> bool:
+        started = state.step_started_at if state.step_started_at is not None else now
+        return (now - started >= self.policy.effective_stability_period_s
+                and state.pass_count >= self.policy.min_samples)
+
+    def _after_step(self, state: CanaryState) -> Phase:
+        if state.weight < 100:
+            return Phase.SHIFTING
+        if self.policy.auto_promotion_enabled and self.flags.read().auto_promotion_enabled:
+            return Phase.PROMOTING
+        return Phase.AWAITING_PROMOTION
