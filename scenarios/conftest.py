@@ -48,3 +48,41 @@ def cdc_run(tmp_path, stack, namespace, postgres, kafka, flink, flink_rest):
     yield run
     stop_capture(run, postgres, f"slot_{namespace.name}")
     connect.close()
+
+
+@pytest.fixture
+def canary_run(tmp_path, stack, namespace, postgres, iceberg):
+    """Stable data tier behind HAProxy with load flowing; the canary not yet deployed."""
+    from fixtures.canary import (
+        PATHS,
+        STABLE,
+        CanaryRun,
+        seed_tables,
+        version_command,
+    )
+    from harness.deploy.service import ServiceDeployer
+    from harness.strategy.flags import FeatureFlags
+    from harness.traffic.haproxy import HaproxyRouter
+    from harness.traffic.load import LoadGenerator
+
+    identifier = seed_tables(postgres=postgres, iceberg=iceberg, namespace=namespace)
+    haproxy, prometheus = stack.endpoint("haproxy"), stack.endpoint("prometheus")
+    router = HaproxyRouter(haproxy.admin_socket, haproxy.backend)
+    events = EventLog(stack.run_dir / "events" / f"{namespace.name}.jsonl")
+    deployer = ServiceDeployer(
+        command=version_command(postgres=postgres, iceberg=iceberg, schema=namespace.schema,
+                                identifier=identifier),
+        router=router, run_dir=tmp_path, events=events, targets_file=prometheus.targets_file)
+    load = LoadGenerator(haproxy.url, PATHS, rate_per_s=80, workers=4)
+    try:
+        deployer.deploy("stable", STABLE)
+        router.set_weights({"stable": 100, "canary": 0})
+        load.start()
+        flags = FeatureFlags(tmp_path / "flags.json")
+        flags.update(canary_enabled=True, canary_version="canary-iceberg",
+                     auto_promotion_enabled=True)
+        yield CanaryRun(deployer, router, load, prometheus.url, flags, events, tmp_path)
+    finally:
+        load.stop()
+        router.set_weights({"stable": 100, "canary": 0})
+        deployer.close()
