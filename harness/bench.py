@@ -20,7 +20,7 @@ from typing import Any
 import psycopg
 
 from harness.cdc.connect import ConnectClient
-from harness.cdc.debezium import postgres_connector, replica_identity_full
+from harness.cdc.debezium import drop_slot, postgres_connector, replica_identity_full
 from harness.checks import no_duplicates, nothing_lost
 from harness.config import Config
 from harness.data.generator import RecordGenerator
@@ -235,6 +235,7 @@ def bench_cdc(config: Config, *, runs: int = 5, rows: int = 20_000,
         writer.close()
         connect.delete("bench-cdc")
         connect.close()
+        drop_slot(pg.dsn, "slot_bench_cdc")
         rest.close()
     return {
         "benchmark": "cdc",

@@ -60,15 +60,22 @@ def test_healthy_canary_is_promoted(canary_run):
     assert all(o.ok for o in canary_run.load.snapshot()), "no request failed"
 
 
-def test_canary_failing_at_10_percent_rolls_back_and_is_kept(canary_run):
+def rolled_back_after_fault(run, *, at_weight, **faults):
+    """Drive a canary run, switching ``faults`` on when the canary reaches ``at_weight``;
+    it must roll back from that very step, to canary weight 0."""
     def inject(weight):
-        if weight == 10:
-            canary_run.set_faults(error_rate=0.3)
+        if weight == at_weight:
+            run.set_faults(**faults)
 
-    state, weights = drive(canary_run.controller(), on_weight=inject)
+    state, weights = drive(run.controller(), on_weight=inject)
     assert state.phase == Phase.ROLLED_BACK
-    assert max(weights) == 10
-    assert canary_run.router.weights()["canary"] == 0
+    assert max(weights) == at_weight
+    assert run.router.weights()["canary"] == 0
+    return state
+
+
+def test_canary_failing_at_10_percent_rolls_back_and_is_kept(canary_run):
+    state = rolled_back_after_fault(canary_run, at_weight=10, error_rate=0.3)
     canary = canary_run.deployer.slots["canary"]
     assert canary.process.alive(), "the failed canary is kept for debugging"
     after = requests_after(canary_run, state.history[-1]["ts"])
@@ -78,14 +85,7 @@ def test_canary_failing_at_10_percent_rolls_back_and_is_kept(canary_run):
 
 
 def test_canary_slowing_at_50_percent_rolls_back(canary_run):
-    def inject(weight):
-        if weight == 50:
-            canary_run.set_faults(added_latency_ms=800)
-
-    state, weights = drive(canary_run.controller(), on_weight=inject)
-    assert state.phase == Phase.ROLLED_BACK
-    assert max(weights) == 50
-    assert canary_run.router.weights()["canary"] == 0
+    rolled_back_after_fault(canary_run, at_weight=50, added_latency_ms=800)
     assert canary_run.deployer.slots["stable"].version == STABLE
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import psycopg
+
 from harness.stack.endpoint import PostgresEndpoint, SchemaRegistryEndpoint
+from harness.wait import wait_until
 
 AVRO_CONVERTER = "io.apicurio.registry.utils.converter.AvroConverter"
 
@@ -72,3 +75,21 @@ def postgres_connector(*, postgres: PostgresEndpoint, registry: SchemaRegistryEn
         **avro_converter("key", registry),
         **avro_converter("value", registry),
     }
+
+
+def drop_slot(dsn: str, slot: str, *, timeout_s: float = 30.0) -> None:
+    """Drop a connector's replication slot once the deleted connector has released it.
+
+    The slot outlives its connector (``slot.drop.on.stop`` is off, as in production) and
+    would keep WAL forever on a shared PostgreSQL.
+    """
+    def released() -> str | None:
+        with psycopg.connect(dsn) as conn:
+            row = conn.execute("SELECT active FROM pg_replication_slots WHERE slot_name = %s",
+                               (slot,)).fetchone()
+        return None if row is None or not row[0] else "slot still in use"
+
+    wait_until(released, timeout_s=timeout_s, what=f"replication slot {slot} released")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+                     "WHERE slot_name = %s", (slot,))

@@ -13,9 +13,8 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from confluent_kafka import Producer
-
-from harness.errors import CutoverError
+from harness.data.injector import KafkaInjector
+from harness.data.ledger import Ledger
 from harness.flink.gateway import SqlGatewaySession
 from harness.flink.statement import Statement
 from harness.iceberg import query, read_table
@@ -67,13 +66,9 @@ def create_pipeline(sql: SqlGatewaySession, ns: Namespace, kafka: KafkaEndpoint,
 
 
 def produce(kafka: KafkaEndpoint, topic: str, records: list[dict[str, object]]) -> None:
-    producer = Producer({"bootstrap.servers": kafka.bootstrap_servers,
-                         "enable.idempotence": True, "linger.ms": 20})
-    for record in records:
-        producer.produce(topic, key=str(record["id"]).encode(), value=json.dumps(record))
-        producer.poll(0)
-    if producer.flush(60) != 0:
-        raise CutoverError(f"records for {topic!r} not delivered within 60s")
+    """Send keyed JSON records (key: ``id``); raises if any was not acknowledged."""
+    KafkaInjector(kafka.bootstrap_servers, topic, ledger=Ledger(), key_field="id").send(
+        records)
 
 
 def records_with_updates(ids: range, updates: int, *, seed: int,

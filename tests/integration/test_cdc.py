@@ -4,7 +4,7 @@ import psycopg
 import pytest
 
 from harness.cdc.connect import ConnectClient
-from harness.cdc.debezium import postgres_connector, replica_identity_full
+from harness.cdc.debezium import drop_slot, postgres_connector, replica_identity_full
 from harness.data.postgres_writer import PostgresWriter
 from harness.flink import Statement
 from harness.readers import read_topic
@@ -33,17 +33,7 @@ def cdc(stack, postgres, kafka, flink, namespace):
     writer.close()
     connect.delete(name)
     connect.close()
-    wait_until(lambda: _slot_gone(postgres.dsn, f"slot_{namespace.name}"), timeout_s=30,
-               what="replication slot released")
-    with psycopg.connect(postgres.dsn, autocommit=True) as conn:
-        conn.execute("SELECT pg_drop_replication_slot(%s)", (f"slot_{namespace.name}",))
-
-
-def _slot_gone(dsn, slot):
-    with psycopg.connect(dsn) as conn:
-        active = conn.execute("SELECT active FROM pg_replication_slots WHERE slot_name = %s",
-                              (slot,)).fetchone()
-    return None if active is None or not active[0] else "slot still active"
+    drop_slot(postgres.dsn, f"slot_{namespace.name}")
 
 
 def _mirror(flink_sql, flink_rest, kafka, registry, namespace, topic):

@@ -3,56 +3,31 @@
 import time
 
 import httpx
-import psycopg
-import pyarrow as pa
 import pytest
 
+from fixtures.canary import CANARY, PATHS, STABLE, seed_tables, version_command
 from harness.analysis import PrometheusMetricSource, Verdict, judge
 from harness.deploy.service import ServiceDeployer
 from harness.events import EventLog
-from harness.iceberg import open_catalog
 from harness.traffic import HaproxyRouter
 from harness.traffic.load import LoadGenerator
 from harness.wait import wait_until
-
-TICKERS = [(f"T{i:03d}", 10 + i, round((i % 21 - 10) / 10, 3)) for i in range(60)]
-PATHS = [f"/tickers/{t}/sentiment" for t, _, _ in TICKERS[:20]] + ["/tickers/top?limit=5"]
 
 
 @pytest.fixture
 def versions(stack, namespace, postgres, iceberg, tmp_path):
     """The same aggregates in PostgreSQL and in Iceberg; both versions deployed."""
-    with psycopg.connect(postgres.dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE TABLE "{namespace.schema}".ticker_sentiment (ticker text '
-                     "PRIMARY KEY, score_count bigint, avg_score double precision)")
-        with conn.cursor() as cur:
-            cur.executemany(f'INSERT INTO "{namespace.schema}".ticker_sentiment '
-                            "VALUES (%s, %s, %s)", TICKERS)
-    identifier = f"{namespace.iceberg_database}.ticker_sentiment"
-    rows = pa.table({"ticker": [t for t, _, _ in TICKERS],
-                     "score_count": pa.array([c for _, c, _ in TICKERS], pa.int64()),
-                     "avg_score": [s for _, _, s in TICKERS]})
-    with open_catalog(iceberg) as catalog:
-        catalog.create_table(identifier, schema=rows.schema).append(rows)  # a real writer
-
-    def command(version, port):
-        common = ["-m", "fixtures.services.data_tier", "--version", version,
-                  "--port", str(port)]
-        if version == "stable-pg":
-            return [*common, "--repository", "postgres", "--dsn", postgres.dsn,
-                    "--schema", namespace.schema]
-        return [*common, "--repository", "iceberg", "--catalog", iceberg.catalog,
-                "--catalog-uri", iceberg.sqlalchemy_uri, "--warehouse", iceberg.warehouse,
-                "--table", identifier]
-
+    identifier = seed_tables(postgres=postgres, iceberg=iceberg, namespace=namespace)
+    command = version_command(postgres=postgres, iceberg=iceberg, schema=namespace.schema,
+                              identifier=identifier)
     haproxy, prometheus = stack.endpoint("haproxy"), stack.endpoint("prometheus")
     router = HaproxyRouter(haproxy.admin_socket, haproxy.backend)
     deployer = ServiceDeployer(command=command, router=router, run_dir=tmp_path,
                                events=EventLog(), targets_file=prometheus.targets_file)
     try:
-        deployer.deploy("stable", "stable-pg")
+        deployer.deploy("stable", STABLE)
         router.set_weights({"stable": 100, "canary": 0})
-        deployer.deploy("canary", "canary-iceberg")
+        deployer.deploy("canary", CANARY)
         yield deployer, router, haproxy, prometheus
     finally:
         router.set_weights({"stable": 100, "canary": 0})
@@ -68,7 +43,7 @@ def test_stable_and_canary_answer_the_same_before_traffic_moves(versions):
             canary = client.get(deployer.slots["canary"].url + path)
             assert stable.status_code == canary.status_code == 200, path
             assert stable.json() == canary.json(), path
-            assert canary.headers["X-Data-Tier-Version"] == "canary-iceberg"
+            assert canary.headers["X-Data-Tier-Version"] == CANARY
 
 
 def test_weighted_load_reaches_each_version_and_prometheus_sees_it(versions):
@@ -79,7 +54,7 @@ def test_weighted_load_reaches_each_version_and_prometheus_sees_it(versions):
                    timeout_s=60, what="450 requests through HAProxy")
     outcomes = load.snapshot()
     assert all(o.ok for o in outcomes), [o for o in outcomes if not o.ok][:3]
-    share = sum(o.version == "canary-iceberg" for o in outcomes) / len(outcomes)
+    share = sum(o.version == CANARY for o in outcomes) / len(outcomes)
     assert 0.30 - 0.07 <= share <= 0.30 + 0.07
 
     source = PrometheusMetricSource(prometheus.url)
@@ -89,7 +64,7 @@ def test_weighted_load_reaches_each_version_and_prometheus_sees_it(versions):
         by_version = {s.labels.get("version"): s.value for s in source.query(query)}
         served = {v: sum(o.version == v for o in outcomes) for v in by_version}
         return None if served and all(by_version[v] >= served[v] for v in served) \
-            and "canary-iceberg" in by_version else f"{by_version} vs {served}"
+            and CANARY in by_version else f"{by_version} vs {served}"
 
     wait_until(scraped, timeout_s=30, what="Prometheus counting both versions' requests")
 
@@ -103,9 +78,9 @@ def test_errors_injected_in_the_canary_fail_its_analysis(versions):
     with LoadGenerator(haproxy.url, PATHS, rate_per_s=200, workers=4) as load:
         wait_until(lambda: None if len(load.snapshot()) >= 600 else "sending",
                    timeout_s=60, what="600 requests through HAProxy")
-    verdict = judge(load.window("canary-iceberg", since=started),
-                    load.window("stable-pg", since=started),
+    verdict = judge(load.window(CANARY, since=started),
+                    load.window(STABLE, since=started),
                     error_rate_fail_pct=5.0, error_rate_pass_pct=1.0,
                     latency_p95_ms_max=500, min_samples=50)
     assert verdict.verdict is Verdict.FAIL, verdict.reasons
-    assert load.window("stable-pg", since=started).errors == 0
+    assert load.window(STABLE, since=started).errors == 0

@@ -247,6 +247,6 @@ class FlinkService(Service):
                 for p in self.processes_.values()]
 
     def stats(self) -> dict[str, int]:
-        return {f"peak_rss_bytes_{role}": peak_rss_bytes(p.pid)
-                for role, p in self.processes_.items()} | {
-            "peak_rss_bytes": sum(peak_rss_bytes(p.pid) for p in self.processes_.values())}
+        per_role = {f"peak_rss_bytes_{role}": peak_rss_bytes(p.pid)
+                    for role, p in self.processes_.items()}
+        return {**per_role, "peak_rss_bytes": sum(per_role.values())}
