@@ -40,9 +40,10 @@ frontend metrics
   stats enable
   stats uri /stats
 backend {BACKEND}
-  # random, not roundrobin: weighted random has no positional state, so a new split
+  # random(1), not roundrobin: weighted random has no positional state, so a new split
   # holds from the next request (roundrobin catches up over hundreds of requests).
-  balance random
+  # One draw: plain `random` draws two and takes the less loaded, which skews the split.
+  balance random(1)
 {servers}"""
 
 
