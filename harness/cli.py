@@ -16,6 +16,7 @@ from harness.config import SETTINGS, Config, load_config
 from harness.doctor import run_checks
 from harness.errors import CutoverError
 from harness.pipeline import changed_tables_between, load_pipeline, plan_change
+from harness.runner import SUITES, project_root, pytest_invocation, replay_bundle, suite_paths
 from harness.signals import teardown_on_sigterm
 from harness.stack.artifacts import ensure_component
 from harness.stack.manifest import load_manifest
@@ -34,7 +35,7 @@ def _progress(message: str) -> None:
 def _add_settings(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("settings (also CUTOVER_* environment variables)")
     for setting in SETTINGS.values():
-        if setting.name == "keep":
+        if setting.name in ("keep", "keep_on_failure", "repeat", "replay", "run_id"):
             continue
         group.add_argument(setting.option.replace("--cutover-", "--"), dest=setting.name,
                            default=None, metavar=setting.name.upper(), help=setting.help)
@@ -186,6 +187,38 @@ def cmd_policy_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    root = project_root()
+    settings = {name: getattr(args, name) for name in SETTINGS
+                if getattr(args, name, None) and name not in ("results_dir", "repeat")}
+    if args.keep_on_failure:
+        settings["keep_on_failure"] = "true"
+    invocation = pytest_invocation(
+        suite_paths(args.suite, root), results_dir=args.results_dir or "cutover-results",
+        keyword=args.k, repeat=args.repeat_count, settings=settings, extra=args.pytest_args)
+    _progress(f"running {args.suite}; results in {invocation.results}")
+    code = invocation.run()
+    _progress(f"report: {invocation.results / 'report.html'}; JUnit: "
+              f"{invocation.results / 'junit.xml'}; exit {code}")
+    return code
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    comparison, replayed = replay_bundle(Path(args.bundle),
+                                         results_dir=args.results_dir or "cutover-results",
+                                         progress=_progress)
+    if args.json:
+        print(json.dumps(comparison.to_json(), indent=2))
+    elif comparison.same:
+        print(f"reproduced: the replay ended {comparison.replay['outcome']} with the same "
+              f"checks, decisions and verdicts ({replayed})")
+    else:
+        print(f"NOT reproduced ({replayed}):")
+        for difference in comparison.differences:
+            print(f"  {difference}")
+    return 0 if comparison.same else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cutover", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -210,6 +243,22 @@ def build_parser() -> argparse.ArgumentParser:
                        help="what to benchmark")
     bench.add_argument("--runs", type=int, default=3, help="runs per figure (median)")
     bench.add_argument("--services", help="comma-separated subset (default: all)")
+    run_help = "run a scenario suite; results, report.html and junit.xml in cutover-results/"
+    run = command("run", run_help, cmd_run)
+    run.add_argument("suite", nargs="?", default="reference",
+                     help=f"{', '.join(SUITES)}, or a test path (default: reference)")
+    run.add_argument("-k", metavar="EXPR", help="only tests matching EXPR (pytest -k)")
+    run.add_argument("--repeat", dest="repeat_count", type=int, default=1, metavar="N",
+                     help="run each selected test N times (flakiness hunting)")
+    run.add_argument("--keep-on-failure", action="store_true",
+                     help="leave the stack up after a failure (stop it with `cutover down`)")
+    run.add_argument("pytest_args", nargs="*", metavar="-- PYTEST_ARGS",
+                     help="anything after -- goes to pytest as is")
+    replay_help = "re-run an incident bundle's scenario with its seeds and faults; compare"
+    replay = command("replay", replay_help, cmd_replay)
+    replay.add_argument("bundle", metavar="BUNDLE",
+                        help="a scenario folder of a run: cutover-results/<run>/scenarios/<x>")
+    replay.add_argument("--json", action="store_true", help="print the comparison as JSON")
     plan_help = "which statements a change redeploys, as new table versions"
     plan = sub.add_parser("plan", help=plan_help, description=plan_help)  # no stack settings
     plan.set_defaults(func=cmd_plan)

@@ -38,6 +38,14 @@ def parse_port(text: str) -> int:
     return port
 
 
+def parse_repeat(text: str) -> int:
+    """Parse a repetition count (at least 1)."""
+    count = int(text)
+    if count < 1:
+        raise ValueError(f"a repetition count is at least 1, got {count}")
+    return count
+
+
 def _default_run_root(environ: Mapping[str, str]) -> str:
     # Under the system temp dir, not $HOME: when the harness runs as root, PostgreSQL
     # runs as an unprivileged user who must be able to reach its data directory.
@@ -78,6 +86,14 @@ SETTINGS: dict[str, Setting] = {
     for s in [
         Setting("provider", "where services run (see `cutover doctor`)", "local"),
         Setting("keep", "leave the stack running after the session", False, parse_bool),
+        Setting("keep_on_failure", "leave the stack running, and the failed scenarios' "
+                "namespaces in place, when a test failed", False, parse_bool),
+        Setting("results_dir", "directory of run results (timelines, bundles, report.html)",
+                "cutover-results"),
+        Setting("run_id", "name of this run's results folder (default: UTC time and pid)", ""),
+        Setting("repeat", "run every selected test this many times", 1, parse_repeat),
+        Setting("replay", "incident bundle whose seeds and fault schedule this run reuses "
+                "(`cutover replay BUNDLE` sets it)", ""),
         Setting("run_root", "directory holding one folder per run (data, logs)", None,
                 default_from_env=_default_run_root),
         Setting("cache_dir", "cache of downloaded artifacts (Maven repository, jars)", None,

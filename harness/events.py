@@ -6,9 +6,11 @@ still leaves the timeline behind.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,10 +29,16 @@ class Event:
 
 
 class EventLog:
-    """Thread-safe, append-only list of events, mirrored to JSONL when ``path`` is set."""
+    """Thread-safe, append-only list of events, mirrored to JSONL when ``path`` is set.
 
-    def __init__(self, path: Path | None = None) -> None:
+    ``listener`` sees every event after it is written (progress output); its errors are
+    its own and never lose an event.
+    """
+
+    def __init__(self, path: Path | None = None, *,
+                 listener: Callable[[Event], None] | None = None) -> None:
         self.path = path
+        self.listener = listener
         self.events: list[Event] = []
         self._lock = threading.Lock()
         if path is not None:
@@ -43,6 +51,9 @@ class EventLog:
             if self.path is not None:
                 with self.path.open("a") as handle:
                     handle.write(json.dumps(event.to_dict(), default=str) + "\n")
+        if self.listener is not None:
+            with contextlib.suppress(Exception):  # progress output never breaks a run
+                self.listener(event)
         return event
 
     def of_kind(self, kind: str) -> list[Event]:

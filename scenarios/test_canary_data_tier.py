@@ -11,7 +11,7 @@ import time
 import httpx
 
 from fixtures.canary import CANARY, PATHS, STABLE
-from harness.strategy.canary import Phase
+from harness.strategy.canary import TERMINAL, Phase
 from harness.wait import wait_until
 
 
@@ -25,7 +25,7 @@ def drive(controller, *, on_weight=None, timeout_s=120):
             seen.append(state.weight)
             if on_weight:
                 on_weight(state.weight)
-        if state.phase in (Phase.PROMOTED, Phase.ROLLED_BACK, Phase.ABORTED):
+        if state.phase in TERMINAL:
             return state, seen
         time.sleep(0.2)
     raise AssertionError(f"controller still {state.phase} at {state.weight} % "
@@ -63,11 +63,9 @@ def test_healthy_canary_is_promoted(canary_run):
 def rolled_back_after_fault(run, *, at_weight, **faults):
     """Drive a canary run, switching ``faults`` on when the canary reaches ``at_weight``;
     it must roll back from that very step, to canary weight 0."""
-    def inject(weight):
-        if weight == at_weight:
-            run.set_faults(**faults)
-
+    inject = run.faults_at([{"at_weight": at_weight, "faults": faults}])
     state, weights = drive(run.controller(), on_weight=inject)
+    run.check_rollback()
     assert state.phase == Phase.ROLLED_BACK
     assert max(weights) == at_weight
     assert run.router.weights()["canary"] == 0

@@ -24,7 +24,8 @@ def deploy_v1(run):
     run.wait_complete(*V1)
 
 
-def test_added_column_is_read_by_v2_of_the_source_and_its_descendants(cdc_run, flink_rest):
+def test_added_column_is_read_by_v2_of_the_source_and_its_descendants(cdc_run, flink_rest,
+                                                                      scenario):
     run = cdc_run
     deploy_v1(run)
     table = run.writer.target.as_string(run.writer.conn)
@@ -57,8 +58,7 @@ def test_added_column_is_read_by_v2_of_the_source_and_its_descendants(cdc_run, f
                    no_duplicates(run.deployer.rows(V2[1]), "owner", sink=V2[1]),
                    nothing_lost(expected, rows, "id", sink=V2[0]),
                    green_untouched(watcher.samples, {s.name: s.job_id for s in v1})):
-        run.events.emit("check", name=result.name, ok=result.ok, evidence=result.evidence)
-        result.require()
+        scenario.check(result).require()
     wrong_tier = [r for r in rows if r["tier"] != expected[r["id"]]["tier"]]
     assert wrong_tier == [], f"old rows carry the default, new rows their value: {wrong_tier[:3]}"
     assert {r["tier"] for r in rows} == {"standard", "gold", "silver"}

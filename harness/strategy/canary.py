@@ -6,6 +6,7 @@ Phases (one small function each)::
          analysing at 100 % → promoting → promoted
          analysing at 100 %, auto-promotion off → awaiting_promotion → (approve) promoting
          verifying (unhealthy) | analysing (FAIL) → rolling_back → rolled_back
+         analysing (FAIL) with the policy's rollback disabled → halted (weight held)
          analysing (metrics down ``max_failed_queries`` times in a row) → aborted
 
 Rules (the analysis samples once per ``policy.effective_analysis_interval_s``, over
@@ -22,6 +23,9 @@ consecutive windows, so every request at the current weight is judged once):
   window still open; ``max_failed_queries`` failures in a row abort (0 %, no promotion).
 * Promotion needs both ``policy.auto_promotion_enabled`` and the flag of that name;
   otherwise the canary waits at 100 % in ``awaiting_promotion`` for ``approve_promotion``.
+* With ``rollback.enabled: false`` a FAIL verdict halts the canary where it is: the
+  weight is held and the controller waits for a person (``halted``). That is what such a
+  policy does in production; scenarios use it to show that a rollback was needed.
 * The controller never stops the canary process: after a rollback or abort it keeps
   running with 0 % traffic, for debugging, as the runbook asks.
 
@@ -65,9 +69,10 @@ class Phase(StrEnum):
     ROLLING_BACK = "rolling_back"
     ROLLED_BACK = "rolled_back"
     ABORTED = "aborted"
+    HALTED = "halted"
 
 
-TERMINAL = frozenset({Phase.PROMOTED, Phase.ROLLED_BACK, Phase.ABORTED})
+TERMINAL = frozenset({Phase.PROMOTED, Phase.ROLLED_BACK, Phase.ABORTED, Phase.HALTED})
 
 
 class CanaryStateError(CutoverError):
@@ -200,13 +205,10 @@ class CanaryController:
             max_failed_queries: Metric failures in a row that abort the canary.
 
         Raises:
-            ConfigError: ``max_failed_queries`` < 1, or the policy disables rollback.
+            ConfigError: ``max_failed_queries`` < 1.
         """
         if max_failed_queries < 1:
             raise ConfigError(f"max_failed_queries must be >= 1, got {max_failed_queries}")
-        if not policy.rollback_enabled:
-            raise ConfigError("the canary controller always rolls back on a FAIL verdict; "
-                              "set dataTier.canary.rollback.enabled: true")
         self.policy, self.store, self.router, self.flags = policy, store, router, flags
         self.events = events
         self._deploy, self._healthy, self._promote = deploy_canary, canary_healthy, promote
@@ -291,8 +293,12 @@ class CanaryController:
         self.router.set_weights({"stable": 100 - weight, "canary": weight})
         self.flags.update(canary_traffic_percentage=weight)
         state.weight = weight
+        self.events.emit("canary.weight", weight=weight)
 
     def _init(self, state: CanaryState, now: float) -> bool:
+        self.events.emit("canary.policy", at=now, version=self.policy.version,
+                         increments=list(self.policy.increments),
+                         rollback_enabled=self.policy.rollback_enabled, **self._limits)
         self.flags.update(canary_enabled=True, canary_version=self.policy.version,
                           canary_traffic_percentage=0)
         self._move(state, Phase.DEPLOYING, now,
@@ -338,7 +344,13 @@ class CanaryController:
             return True
         judgement = judge(canary, stable, **self._limits)
         self._record(state, now, judgement)
-        if judgement.verdict is Verdict.FAIL:
+        if judgement.verdict is Verdict.FAIL and not self.policy.rollback_enabled:
+            self.events.emit("canary.rollback_skipped", at=now, weight=state.weight,
+                             reason="; ".join(judgement.reasons), values=judgement.values)
+            self._move(state, Phase.HALTED, now,
+                       f"FAIL at {state.weight} % but rollback is disabled by the policy: "
+                       "canary traffic held, manual action required", judgement.values)
+        elif judgement.verdict is Verdict.FAIL:
             self._move(state, Phase.ROLLING_BACK, now, "; ".join(judgement.reasons),
                        judgement.values)
         elif self._step_done(state, now):

@@ -348,9 +348,23 @@ def test_corrupt_state_file_names_the_file_and_the_fix(tmp_path, text):
 
 def test_controller_refuses_settings_it_cannot_honour(tmp_path):
     rig = Rig(tmp_path, healthy)
-    with pytest.raises(ConfigError, match="max_failed_queries"):
+    with pytest.raises(ConfigError, match="max_failed_queries") as caught:
         rig.controller(max_failed_queries=0)
-    rig.policy = CanaryPolicy(**{**POLICY.__dict__, "rollback_enabled": False})
-    with pytest.raises(ConfigError, match=r"rollback\.enabled: true") as caught:
-        rig.controller()
     assert isinstance(caught.value, CutoverError)
+
+
+def test_rollback_disabled_holds_the_failing_canary_and_waits_for_a_person(tmp_path):
+    policy = CanaryPolicy(**{**POLICY.__dict__, "rollback_enabled": False})
+    rig = Rig(tmp_path, errors_at(10), policy=policy)
+    state = rig.run()
+    assert state.phase is Phase.HALTED and state.phase in TERMINAL
+    assert rig.router.canary_weights == [0, 10], "the weight is held, not rolled back"
+    assert rig.router.current == {"stable": 90, "canary": 10}
+    (skipped,) = rig.events.of_kind("canary.rollback_skipped")
+    assert skipped.details["weight"] == 10
+    assert "rollback threshold 5 %" in skipped.details["reason"]
+    assert not rig.events.of_kind("rollback")
+    assert "manual action required" in state.reason
+    (policy_event,) = rig.events.of_kind("canary.policy")
+    assert policy_event.details["rollback_enabled"] is False
+    assert [e.details["weight"] for e in rig.events.of_kind("canary.weight")] == [0, 10]

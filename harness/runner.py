@@ -1,0 +1,116 @@
+"""`cutover run` and `cutover replay`: pytest sessions over the scenario suites.
+
+Both run pytest in a child process from the project's checkout (the scenario modules
+live there, not in the installed package), with a results folder chosen up front so the
+JUnit file lands beside the report and the bundles.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import ConfigError
+from harness.results.bundle import Comparison, compare, load_bundle
+
+SUITES: dict[str, list[str]] = {
+    "reference": ["scenarios"],
+    "stack": ["scenarios/test_stack_readiness.py"],
+    "bluegreen": ["scenarios/test_bluegreen_intermediate.py"],
+    "cdc": ["scenarios/test_cdc_schema_evolution.py"],
+    "canary": ["scenarios/test_canary_data_tier.py"],
+    "incidents": ["fixtures/incidents"],
+}
+
+
+def project_root() -> Path:
+    """The checkout holding ``scenarios/`` (cutover is installed from it, editable)."""
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "scenarios").is_dir():
+        raise ConfigError(f"no scenarios/ next to {root / 'harness'}; run cutover from a "
+                          "checkout installed with `pip install -e .` (scripts/bootstrap)")
+    return root
+
+
+def suite_paths(suite: str, root: Path) -> list[str]:
+    """The test paths of a named suite, or ``suite`` itself if it is a path."""
+    if suite in SUITES:
+        return SUITES[suite]
+    node = suite.split("::")[0]
+    if (root / node).exists() or Path(node).exists():
+        return [suite]
+    raise ConfigError(f"unknown suite {suite!r}: give one of {', '.join(SUITES)} or a test "
+                      "path such as scenarios/test_canary_data_tier.py")
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + f"-{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """A pytest child process: its arguments and where its results go."""
+
+    argv: list[str]
+    cwd: Path
+    results: Path  # this run's results folder
+
+    def run(self) -> int:
+        return subprocess.run(self.argv, cwd=self.cwd, check=False).returncode
+
+
+def pytest_invocation(paths: Sequence[str], *, results_dir: str, keyword: str | None = None,
+                      repeat: int = 1, settings: dict[str, str] | None = None,
+                      replay: Path | None = None, extra: Sequence[str] = ()) -> Invocation:
+    """The pytest command for ``paths`` with results in a fresh folder of ``results_dir``."""
+    root = project_root()
+    results_root = Path(results_dir)
+    if not results_root.is_absolute():
+        results_root = Path.cwd() / results_root
+    run_id = new_run_id()
+    argv = [sys.executable, "-m", "pytest", *paths, "-p", "no:cacheprovider",
+            f"--cutover-results-dir={results_root}", f"--cutover-run-id={run_id}",
+            f"--junitxml={results_root / run_id / 'junit.xml'}", "-o", "junit_family=xunit2"]
+    if keyword:
+        argv += ["-k", keyword]
+    if repeat > 1:
+        argv.append(f"--cutover-repeat={repeat}")
+    if replay is not None:
+        argv.append(f"--cutover-replay={replay}")
+    for name, value in (settings or {}).items():
+        argv.append(f"--cutover-{name.replace('_', '-')}={value}")
+    argv += list(extra)
+    return Invocation(argv, root, results_root / run_id)
+
+
+def replay_bundle(bundle_path: Path, *, results_dir: str,
+                  progress: Callable[[str], None] = print) -> tuple[Comparison, Path]:
+    """Re-run the bundle's scenario with its seeds and fault schedule; compare conclusions.
+
+    Returns the comparison and the replay's bundle folder.
+    """
+    original = load_bundle(bundle_path)
+    settings = {"provider": str(original.manifest.get("settings", {}).get("provider", "local"))}
+    invocation = pytest_invocation([original.nodeid], results_dir=results_dir,
+                                   settings=settings, replay=original.path.resolve())
+    progress(f"replaying {original.nodeid} (it ended {original.outcome}) with seeds "
+             f"{original.manifest.get('seeds')} and faults "
+             f"{original.manifest.get('fault_schedule')}")
+    invocation.run()
+    summary = invocation.results / "summary.json"
+    if not summary.exists():
+        raise ConfigError(f"the replay recorded no scenario (no {summary}); is "
+                          f"{original.nodeid} still a scenario of this checkout?")
+    scenarios = json.loads(summary.read_text())["scenarios"]
+    replayed = load_bundle(invocation.results / scenarios[0]["bundle"])
+    comparison = compare(original, replayed)
+    (invocation.results / "replay.json").write_text(json.dumps(
+        {"original": str(original.path), "replay": str(replayed.path),
+         **comparison.to_json()}, indent=2))
+    return comparison, replayed.path
