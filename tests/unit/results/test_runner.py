@@ -28,6 +28,6 @@ def test_the_pytest_command_puts_junit_beside_the_report(tmp_path):
     assert f"--junitxml={invocation.results / 'junit.xml'}" in argv
     assert f"--cutover-run-id={invocation.results.name}" in argv
     assert invocation.results.parent == tmp_path
-    assert ["-k", "canary"] == argv[argv.index("-k"):argv.index("-k") + 2]
+    assert argv[argv.index("-k"):argv.index("-k") + 2] == ["-k", "canary"]
     assert "--cutover-repeat=3" in argv and "--cutover-provider=local" in argv
     assert invocation.cwd == project_root()
