@@ -61,8 +61,10 @@ class Invocation:
     cwd: Path
     results: Path  # this run's results folder
 
-    def run(self) -> int:
-        return subprocess.run(self.argv, cwd=self.cwd, check=False).returncode
+    def run(self, *, output_to_stderr: bool = False) -> int:
+        """Run it; ``output_to_stderr`` keeps stdout for the caller's own answer."""
+        out = sys.stderr if output_to_stderr else None
+        return subprocess.run(self.argv, cwd=self.cwd, check=False, stdout=out).returncode
 
 
 def pytest_invocation(paths: Sequence[str], *, results_dir: str, keyword: str | None = None,
@@ -102,7 +104,7 @@ def replay_bundle(bundle_path: Path, *, results_dir: str,
     progress(f"replaying {original.nodeid} (it ended {original.outcome}) with seeds "
              f"{original.manifest.get('seeds')} and faults "
              f"{original.manifest.get('fault_schedule')}")
-    invocation.run()
+    invocation.run(output_to_stderr=True)  # stdout is the verdict of the replay
     summary = invocation.results / "summary.json"
     if not summary.exists():
         raise ConfigError(f"the replay recorded no scenario (no {summary}); is "
