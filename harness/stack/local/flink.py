@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,9 @@ import httpx
 
 from harness.errors import ServiceStartError
 from harness.stack.endpoint import FlinkEndpoint
+from harness.stack.executor import LOCAL, Executor, RunningProcess
 from harness.stack.ports import HOST, allocate_port
-from harness.stack.process import ManagedProcess, peak_rss_bytes
+from harness.stack.process import peak_rss_bytes
 from harness.stack.service import ProcessRecord, ReadinessProbe, Service
 
 # What Flink's stock config.yaml passes to every JVM on Java 17.
@@ -120,7 +120,8 @@ class FlinkService(Service):
         self.conf_dir = self.home / "conf"
         self.logs = run_dir / "logs"
         self.ports: dict[str, int] = {}
-        self.processes_: dict[str, ManagedProcess] = {}
+        self.processes_: dict[str, RunningProcess] = {}
+        self.executor: Executor = LOCAL
 
     # -- classpath -----------------------------------------------------------------
     def _gateway_jar(self) -> Path:
@@ -174,7 +175,7 @@ class FlinkService(Service):
                 self.classpath(gateway=gateway), main, *args]
         env = {"FLINK_CONF_DIR": str(self.conf_dir), "FLINK_HOME": str(self.dist),
                "PATH": "/usr/bin:/bin"}
-        self.processes_[role] = ManagedProcess.spawn(
+        self.processes_[role] = self.executor.spawn(
             f"flink-{role}", argv, log_path=self.logs / f"flink-{role}.log", env=env,
             cwd=self.home)
 
@@ -182,11 +183,10 @@ class FlinkService(Service):
         """JVM and dynamic options for a process size, computed by Flink itself."""
         utils = self.dist / "bin" / "bash-java-utils.jar"
         dist_jar = next(self.dist.glob("lib/flink-dist-*.jar"))
-        result = subprocess.run(
+        result = self.executor.run(
             [self.java, "-cp", f"{utils}:{dist_jar}",
              "org.apache.flink.runtime.util.bash.BashJavaUtils", what,
-             "--configDir", str(self.conf_dir)],
-            capture_output=True, text=True, timeout=120)
+             "--configDir", str(self.conf_dir)], timeout=120)
         lines = [line.removeprefix(_RESULT_PREFIX) for line in result.stdout.splitlines()
                  if line.startswith(_RESULT_PREFIX)]
         if result.returncode != 0 or len(lines) < 2:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
@@ -91,9 +90,9 @@ class KafkaService(JvmService):
     def _format(self, config: Path) -> None:
         """Format the KRaft storage with a fresh cluster id (what kafka-storage.sh does)."""
         cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-        result = subprocess.run(
+        result = self.executor.run(
             self._java("kafka.tools.StorageTool", "format", "-t", cid, "-c", str(config)),
-            capture_output=True, text=True, timeout=120)
+            timeout=120)
         if result.returncode != 0:
             raise ServiceStartError(self.name, "formatting KRaft storage failed",
                                     log_tail=(result.stdout + result.stderr)[-3000:])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 from pathlib import Path
 
 import psycopg
@@ -87,10 +86,9 @@ class PostgresService(ProcessService):
                     "use a run root under /tmp (--cutover-run-root) or chmod o+x it")
         command = [str(self.bin_dir / "initdb"), "-D", str(self.data_dir), "-U", SUPERUSER,
                    "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"]
-        result = subprocess.run(command, capture_output=True, text=True, user=uid, group=gid,
-                                extra_groups=[] if uid is not None else None, cwd=root,
-                                env={"PATH": os.environ.get("PATH", ""), "LC_ALL": "C.UTF-8"},
-                                timeout=120)
+        result = self.executor.run(command, user=uid, group=gid, cwd=root,
+                                   env={"PATH": os.environ.get("PATH", ""),
+                                        "LC_ALL": "C.UTF-8"}, timeout=120)
         if result.returncode != 0:
             raise ServiceStartError(self.name, "initdb failed",
                                     log_tail=(result.stdout + result.stderr)[-3000:])

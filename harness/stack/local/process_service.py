@@ -7,7 +7,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from harness.stack.process import ManagedProcess, peak_rss_bytes
+from harness.stack.executor import LOCAL, Executor, RunningProcess
+from harness.stack.process import peak_rss_bytes
 from harness.stack.service import ProcessRecord, Service
 
 
@@ -17,12 +18,13 @@ class ProcessService(Service):
     def __init__(self, *, run_dir: Path) -> None:
         self.home = run_dir / self.name
         self.log_path = run_dir / "logs" / f"{self.name}.log"
-        self.process: ManagedProcess | None = None
+        self.process: RunningProcess | None = None
+        self.executor: Executor = LOCAL
 
     def spawn(self, argv: list[str], **options: Any) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
         options.setdefault("cwd", self.home)
-        self.process = ManagedProcess.spawn(self.name, argv, log_path=self.log_path, **options)
+        self.process = self.executor.spawn(self.name, argv, log_path=self.log_path, **options)
 
     def died(self) -> str | None:
         """Why the service can no longer become ready, or None while it runs."""
