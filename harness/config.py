@@ -110,6 +110,12 @@ SETTINGS: dict[str, Setting] = {
         Setting("kafka_heap", "Kafka JVM heap (-Xmx)", "512m"),
         Setting("flink_checkpoint_interval", "Flink checkpoint interval (recovery scenarios "
                 "need a short one)", "2s"),
+        Setting("images", "containers provider: which column of images.toml, `default` "
+                "(official images) or `local` (built by scripts/build-images)", "default"),
+        *[Setting(f"image_{service}", f"containers provider: the image of {service} "
+                  "(NAME:TAG), instead of images.toml's", "")
+          for service in ("postgres", "kafka", "flink", "connect", "registry", "haproxy",
+                          "prometheus")],
         Setting("start_timeout_s", "seconds a service may take to become ready", 120.0, float),
     ]
 }

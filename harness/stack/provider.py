@@ -44,6 +44,9 @@ class Provider(ABC):
     def check(self, names: list[str]) -> None:  # noqa: B027 - optional hook
         """Fail fast, before anything starts, when a prerequisite is missing."""
 
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """After every service stopped: release what the provider itself holds."""
+
     def require_known(self, name: str) -> None:
         if name not in self.service_names():
             raise UnknownNameError("service", name, self.service_names())
@@ -51,9 +54,10 @@ class Provider(ABC):
 
 def provider_registry() -> dict[str, type[Provider]]:
     """Every provider that exists, by name. One line per provider."""
+    from harness.stack.containers.provider import ContainersProvider
     from harness.stack.local.provider import LocalProvider
 
-    return {LocalProvider.name: LocalProvider}
+    return {LocalProvider.name: LocalProvider, ContainersProvider.name: ContainersProvider}
 
 
 def provider_class(name: str) -> type[Provider]:

@@ -130,6 +130,10 @@ class Stack:
             return
         self.closed = True
         self._teardown(list(self.services), failed=False)
+        try:
+            self.provider.close()
+        except Exception as exc:
+            log.warning("provider %s: close failed: %s", self.provider.name, exc)
 
     def _teardown(self, names: list[str], *, failed: bool) -> None:
         order = list(reversed(names))

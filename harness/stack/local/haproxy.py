@@ -52,8 +52,8 @@ class HaproxyService(ProcessService):
 
     name = "haproxy"
 
-    def __init__(self, *, run_dir: Path) -> None:
-        self.binary = shutil.which("haproxy") or ""
+    def __init__(self, *, run_dir: Path, binary: str = "") -> None:
+        self.binary = binary or shutil.which("haproxy") or ""
         if not self.binary:
             raise PrerequisiteError("haproxy not found; apt-get install haproxy, or run "
                                     "scripts/bootstrap")

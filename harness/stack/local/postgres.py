@@ -41,8 +41,10 @@ class PostgresService(ProcessService):
     name = "postgres"
 
     def __init__(self, *, run_dir: Path, bin_dir: str = "", user: str = "postgres",
-                 port: int = 0, settings: dict[str, str] | None = None) -> None:
-        self.bin_dir = find_pg_bin_dir(bin_dir)
+                 port: int = 0, settings: dict[str, str] | None = None,
+                 bin_path: Path | None = None) -> None:
+        """``bin_path`` is taken as is (inside a container); ``bin_dir`` is looked up."""
+        self.bin_dir = bin_path or find_pg_bin_dir(bin_dir)
         self.account = unprivileged_user(user)
         self.requested_port = port
         self.settings = {**DEFAULT_SETTINGS, **(settings or {})}

@@ -36,8 +36,8 @@ class PrometheusService(ProcessService):
     name = "prometheus"
 
     def __init__(self, *, run_dir: Path, haproxy: HaproxyEndpoint,
-                 scrape_interval: str = "1s") -> None:
-        self.binary = shutil.which("prometheus") or ""
+                 scrape_interval: str = "1s", binary: str = "") -> None:
+        self.binary = binary or shutil.which("prometheus") or ""
         if not self.binary:
             raise PrerequisiteError("prometheus not found; apt-get install prometheus, or run "
                                     "scripts/bootstrap")

@@ -47,10 +47,28 @@ class LocalProvider(Provider):
 
     def service(self, name: str, running: dict[str, Endpoint]) -> Service:
         self.require_known(name)
+        return self.place(self._service(name, running))
+
+    def place(self, service: Service) -> Service:
+        """Where the service's commands run: here, as child processes."""
+        return service
+
+    def java(self) -> str:
+        return find_java(self.config["java"])
+
+    def binary(self, name: str) -> str:
+        """A program's path ("" to look it up on PATH where it runs)."""
+        return ""
+
+    def pg_bin_path(self) -> Path | None:
+        return None
+
+    def _service(self, name: str, running: dict[str, Endpoint]) -> Service:
         if name == "postgres":
             return PostgresService(run_dir=self.run_dir, bin_dir=self.config["pg_bin_dir"],
                                    user=self.config["pg_user"],
-                                   port=self.config["postgres_port"])
+                                   port=self.config["postgres_port"],
+                                   bin_path=self.pg_bin_path())
         if name == "iceberg":
             postgres = running["postgres"]
             assert isinstance(postgres, PostgresEndpoint)
@@ -58,14 +76,15 @@ class LocalProvider(Provider):
         if name == "flink":
             return self._flink()
         if name == "registry":
-            return RegistryService(run_dir=self.run_dir, java=find_java(self.config["java"]),
+            return RegistryService(run_dir=self.run_dir, java=self.java(),
                                    component_dir=self._component("registry")[1])
         if name == "haproxy":
-            return HaproxyService(run_dir=self.run_dir)
+            return HaproxyService(run_dir=self.run_dir, binary=self.binary("haproxy"))
         if name == "prometheus":
             haproxy = running["haproxy"]
             assert isinstance(haproxy, HaproxyEndpoint)
-            return PrometheusService(run_dir=self.run_dir, haproxy=haproxy)
+            return PrometheusService(run_dir=self.run_dir, haproxy=haproxy,
+                                     binary=self.binary("prometheus"))
         if name == "connect":
             kafka = running["kafka"]
             assert isinstance(kafka, KafkaEndpoint)
@@ -78,7 +97,7 @@ class LocalProvider(Provider):
         _, converter = self._component("avro-converter")
         # plugin.path entries are folders of plugin folders: Debezium's archive unpacks to
         # one, and the converter's component folder holds its jars in libs/.
-        return ConnectService(run_dir=self.run_dir, java=find_java(self.config["java"]),
+        return ConnectService(run_dir=self.run_dir, java=self.java(),
                               kafka=kafka, libs_dir=connect / "libs",
                               plugin_dirs=[*sorted((debezium / "libs").iterdir()), converter])
 
@@ -90,11 +109,11 @@ class LocalProvider(Provider):
     def _flink(self) -> FlinkService:
         _, path = self._component("flink")
         sizing = FlinkSizing(checkpoint_interval=self.config["flink_checkpoint_interval"])
-        return FlinkService(run_dir=self.run_dir, java=find_java(self.config["java"]),
+        return FlinkService(run_dir=self.run_dir, java=self.java(),
                             component_dir=path, sizing=sizing)
 
     def _kafka(self) -> KafkaService:
         component, libs = self._component("kafka")
-        return KafkaService(run_dir=self.run_dir, java=find_java(self.config["java"]),
+        return KafkaService(run_dir=self.run_dir, java=self.java(),
                             libs_dir=libs / "libs", main_class=component.main_class,
                             port=self.config["kafka_port"], heap=self.config["kafka_heap"])

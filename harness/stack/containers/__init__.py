@@ -1,0 +1,1 @@
+"""The containers provider: the local provider's services, each in a container."""
