@@ -32,7 +32,7 @@ def incident(tmp_path_factory):
 
 
 def test_the_failing_run_exits_non_zero_with_a_line_per_scenario(incident):
-    done, run, _ = incident
+    done, _run, _ = incident
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
     assert "FAILED  fixtures/incidents/test_canary_rollback_disabled.py::" in done.stdout
     assert "failed: canary_rolled_back, canary_errors_contained" in done.stdout
