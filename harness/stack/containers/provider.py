@@ -139,8 +139,16 @@ class ContainersProvider(LocalProvider):
 
 
 def run_containers(run_id: str, *, client: Any) -> list[Any]:
-    """The containers of ``run_id``, running or not."""
-    return list(client.containers.list(all=True, filters={"label": f"{LABEL_RUN}={run_id}"}))
+    """The containers of ``run_id``, running or not (one being auto-removed is skipped)."""
+    import docker.errors
+
+    found = []
+    for summary in client.api.containers(all=True, filters={"label": f"{LABEL_RUN}={run_id}"}):
+        try:
+            found.append(client.containers.get(summary["Id"]))
+        except docker.errors.NotFound:
+            continue  # removed between the listing and the lookup
+    return found
 
 
 def remove_run_containers(run_id: str, *, client: Any) -> list[str]:
@@ -154,4 +162,7 @@ def remove_run_containers(run_id: str, *, client: Any) -> list[str]:
             removed.append(container.name)
         except docker.errors.NotFound:
             continue
+        except docker.errors.APIError as exc:
+            if "already in progress" not in str(exc):  # auto_remove got there first
+                raise
     return removed

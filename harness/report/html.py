@@ -1,0 +1,553 @@
+"""A self-contained, single-file HTML report of one run, with inline SVG plots.
+
+The page needs no network: CSS is inline, plots are inline SVG, and the only script is a
+render self-check that records on ``<body>`` how many plots actually drew something
+(``data-plots-rendered`` / ``data-plots-total``), so a headless browser can verify them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from html import escape
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from harness.report import series as sr
+from harness.report.svg import HLine, LegendEntry, LineChart, Marker, Series, VLine
+
+STABLE, CANARY = "#1f77b4", "#ff7f0e"
+VERDICT_COLORS = {"pass": "#2ca02c", "marginal": "#f0a30a", "fail": "#d62728",
+                  "nodata": "#9e9e9e"}
+ANNOTATION_COLORS = {"fault_on": "#8e44ad", "faults_off": "#7f8c8d", "rollback": "#d62728",
+                     "rollback_skipped": "#b7791f", "promoted": "#2ca02c",
+                     "aborted": "#8b0000", "halted": "#8b0000"}
+TABLE_COLORS = ("#1f77b4", "#9467bd", "#17becf", "#8c564b", "#e377c2", "#bcbd22", "#7f7f7f")
+OUTCOMES = ("passed", "failed", "error", "skipped")
+X_LABEL = "seconds since scenario start"
+DETAILS_MAX = 300
+EVIDENCE_ROWS_MAX = 100
+EVIDENCE_DEPTH_MAX = 4
+
+CSS = """
+:root { --pass: #2ca02c; --fail: #d62728; --error: #8b0000; --skip: #9e9e9e;
+        --line: #e3e6ea; --muted: #6b7380; }
+* { box-sizing: border-box; }
+body { margin: 0; background: #f4f5f7; color: #1d2430;
+       font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial,
+       sans-serif; }
+main { max-width: 1200px; margin: 0 auto; padding: 24px 20px 48px; }
+h1 { font-size: 22px; margin: 0 0 4px; }
+h2 { font-size: 17px; margin: 0; word-break: break-all; }
+h3 { font-size: 14px; margin: 18px 0 6px; color: #39414d; text-transform: uppercase;
+     letter-spacing: .04em; }
+a { color: #1f5fa8; }
+.meta { color: var(--muted); margin: 0 0 12px; }
+.meta code { color: #1d2430; }
+.card { background: #fff; border-radius: 8px; box-shadow: 0 1px 3px rgba(0,0,0,.08);
+        padding: 16px 20px; margin: 16px 0; }
+section.scenario { border-left: 5px solid var(--skip); }
+section.scenario[data-outcome="passed"] { border-left-color: var(--pass); }
+section.scenario[data-outcome="failed"] { border-left-color: var(--fail); }
+section.scenario[data-outcome="error"] { border-left-color: var(--error); }
+.scenario-head { display: flex; gap: 12px; align-items: center; flex-wrap: wrap; }
+.badge { display: inline-block; padding: 1px 9px; border-radius: 10px; color: #fff;
+         font-size: 12px; font-weight: 600; background: var(--skip); white-space: nowrap; }
+.badge.passed, .badge.ok { background: var(--pass); }
+.badge.failed, .badge.bad { background: var(--fail); }
+.badge.error { background: var(--error); }
+.totals .badge { font-size: 13px; margin-right: 6px; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; vertical-align: top; padding: 5px 8px;
+         border-bottom: 1px solid var(--line); }
+th { font-weight: 600; color: #39414d; background: #fafbfc; }
+td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+tr.check-failed > td { background: #fdecea; }
+table.evidence { margin-top: 6px; width: auto; min-width: 40%; font-size: 12px;
+                 background: #fff; }
+table.evidence th, table.evidence td { border: 1px solid var(--line); padding: 2px 6px; }
+table.evidence td { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+pre.failure { background: #1e2229; color: #f2f2f2; padding: 12px 14px; border-radius: 6px;
+              overflow: auto; max-height: 420px; white-space: pre-wrap;
+              word-break: break-word; font-size: 12px; }
+svg.plot { display: block; width: 100%; height: auto; background: #fff; margin: 10px 0;
+           border: 1px solid var(--line); border-radius: 6px; }
+.note { color: var(--muted); font-style: italic; }
+table.timeline td.details { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas,
+                            monospace; font-size: 12px; word-break: break-all; }
+table.timeline td.kind { white-space: nowrap; font-weight: 600; }
+tr.ev-bad > td { background: #fdecea; }
+tr.ev-warn > td { background: #fff5dc; }
+tr.ev-good > td { background: #eaf6ea; }
+details > summary { cursor: pointer; color: #39414d; font-weight: 600; margin: 14px 0 6px; }
+.muted { color: var(--muted); }
+"""
+
+SELF_CHECK = """
+(function () {
+  function check() {
+    var plots = document.querySelectorAll("svg.plot"), n = 0;
+    Array.prototype.forEach.call(plots, function (svg) {
+      var box = svg.getBoundingClientRect();
+      var lines = svg.querySelectorAll(".series polyline, .series path");
+      var drawn = Array.prototype.some.call(lines, function (el) {
+        var name = el.tagName.toLowerCase() === "path" ? "d" : "points";
+        return (el.getAttribute(name) || "").trim().length > 0;
+      });
+      if (box.width > 0 && box.height > 0 && drawn) { n += 1; }
+    });
+    document.body.dataset.plotsRendered = String(n);
+    document.body.dataset.plotsTotal = String(plots.length);
+  }
+  check();
+  window.addEventListener("load", check);
+})();
+"""
+
+
+# --- small formatting helpers --------------------------------------------------------
+
+
+def _e(value: object) -> str:
+    return escape(str(value), quote=True)
+
+
+def _iso(ts: object) -> str:
+    value = sr.number(ts)
+    if value is None:
+        return "unknown"
+    try:
+        return datetime.fromtimestamp(value, UTC).isoformat(timespec="seconds")
+    except (OverflowError, OSError, ValueError):
+        return "unknown"
+
+
+def _duration(seconds: object) -> str:
+    value = sr.number(seconds)
+    if value is None:
+        return "—"
+    if value < 60:
+        return f"{value:.1f} s"
+    minutes, rest = divmod(round(value), 60)
+    return f"{minutes} min {rest:02d} s"
+
+
+def _compact(value: object, limit: int = DETAILS_MAX) -> str:
+    text = json.dumps(value, default=str, ensure_ascii=False, separators=(",", ":"))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _dicts(value: object) -> list[Mapping[str, Any]]:
+    if not isinstance(value, list | tuple):
+        return []
+    return [item for item in value if isinstance(item, Mapping)]
+
+
+def slug(nodeid: str) -> str:
+    """An HTML id for a scenario: ``s-`` plus the lowercased nodeid, non-alphanumerics
+    collapsed to ``-`` (e.g. ``s-scenarios-test-canary-py-test-x``)."""
+    return "s-" + (re.sub(r"[^a-z0-9]+", "-", nodeid.lower()).strip("-")[:96] or "scenario")
+
+
+def _unique_slugs(nodeids: Sequence[str]) -> list[str]:
+    seen: Counter[str] = Counter()
+    result = []
+    for nodeid in nodeids:
+        base = slug(nodeid)
+        seen[base] += 1
+        result.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
+    return result
+
+
+def _bundle_href(bundle: str) -> str:
+    """A relative link to the bundle directory; quoting also defuses ``javascript:``."""
+    return quote(bundle.rstrip("/"), safe="/-_.~") + "/"
+
+
+# --- evidence ---------------------------------------------------------------------------
+
+
+def _scalar(value: object) -> str:
+    if value is None:
+        return '<span class="muted">null</span>'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _e(value)
+
+
+def _is_scalar(value: object) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+def _more_row(extra: int, columns: int) -> str:
+    return f'<tr><td colspan="{columns}" class="muted">… {extra} more</td></tr>'
+
+
+def evidence_html(value: object, depth: int = 0) -> str:
+    """Evidence as nested tables: dicts as key/value rows, lists as one row per item
+    (lists of lists as columns, lists of dicts with their keys as headers)."""
+    if _is_scalar(value):
+        return _scalar(value)
+    if depth >= EVIDENCE_DEPTH_MAX:
+        return _e(_compact(value))
+    if isinstance(value, Mapping):
+        if not value:
+            return '<span class="muted">{}</span>'
+        pairs = "".join(f"<tr><th>{_e(k)}</th><td>{evidence_html(v, depth + 1)}</td></tr>"
+                        for k, v in value.items())
+        return f'<table class="evidence">{pairs}</table>'
+    if not isinstance(value, list | tuple):
+        return _e(value)
+    if not value:
+        return '<span class="muted">[]</span>'
+    shown, extra = value[:EVIDENCE_ROWS_MAX], max(0, len(value) - EVIDENCE_ROWS_MAX)
+    if all(isinstance(item, Mapping) for item in shown):
+        keys = list(dict.fromkeys(k for item in shown for k in item))
+        head = "".join(f"<th>{_e(k)}</th>" for k in keys)
+        body = "".join("<tr>" + "".join(f"<td>{evidence_html(item.get(k), depth + 1)}</td>"
+                                        for k in keys) + "</tr>" for item in shown)
+        more = _more_row(extra, len(keys)) if extra else ""
+        return f'<table class="evidence"><tr>{head}</tr>{body}{more}</table>'
+    rows = []
+    for item in shown:
+        cells = item if isinstance(item, list | tuple) else [item]
+        rows.append("<tr>" + "".join(f"<td>{evidence_html(c, depth + 1)}</td>" for c in cells)
+                    + "</tr>")
+    width = max(len(i) if isinstance(i, list | tuple) else 1 for i in shown)
+    more = _more_row(extra, width) if extra else ""
+    return f'<table class="evidence">{"".join(rows)}{more}</table>'
+
+
+# --- checks ---------------------------------------------------------------------------
+
+
+def _checks(scenario: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The scenario's checks, or else the ``check`` events of its timeline."""
+    checks = _dicts(scenario.get("checks"))
+    if checks:
+        return checks
+    return [e for e in sr.events(scenario.get("timeline")) if e["kind"] == "check"]
+
+
+def _checks_table(checks: Sequence[Mapping[str, Any]]) -> str:
+    if not checks:
+        return '<p class="note">No checks recorded.</p>'
+    rows = []
+    for check in checks:
+        ok = check.get("ok") is True
+        evidence = check.get("evidence")
+        summary = _e(check.get("summary") or "")
+        if evidence not in (None, {}, []):
+            table = evidence_html(evidence)
+            summary += (table if not ok else
+                        f"<details><summary>evidence</summary>{table}</details>")
+        status = ('<span class="badge ok">ok</span>' if ok
+                  else '<span class="badge bad">FAILED</span>')
+        css = "check-ok" if ok else "check-failed"
+        rows.append(f'<tr class="{css}"><td>{status}</td><td>{_e(check.get("name", "?"))}'
+                    f"</td><td>{summary}</td></tr>")
+    return ('<table class="checks"><tr><th style="width:6em">status</th>'
+            '<th style="width:30%">check</th><th>summary / evidence</th></tr>'
+            + "".join(rows) + "</table>")
+
+
+def _check_counts(checks: Sequence[Mapping[str, Any]]) -> str:
+    return f"{sum(1 for c in checks if c.get('ok') is True)}/{len(checks)}"
+
+
+# --- plots ----------------------------------------------------------------------------
+
+
+def _vlines(annotations: Sequence[sr.Annotation]) -> list[VLine]:
+    return [VLine(a.x, a.label, ANNOTATION_COLORS.get(a.kind, "#555"),
+                  dashed=a.kind in ("faults_off", "rollback_skipped")) for a in annotations]
+
+
+def _verdict_legend(analyses: Sequence[sr.Analysis]) -> list[LegendEntry]:
+    present = {a.verdict for a in analyses}
+    ordered = [v for v in sr.VERDICTS if v in present] + sorted(present - set(sr.VERDICTS))
+    return [LegendEntry(f"verdict {v}", VERDICT_COLORS.get(v, "#555"), "dot") for v in ordered]
+
+
+def _verdict_title(a: sr.Analysis) -> str:
+    weight = f"{a.weight:g} %" if a.weight is not None else "? %"
+    reasons = "; ".join(a.reasons)
+    return f"t={a.x:.1f} s, weight {weight}: {a.verdict}" + (f" ({reasons})" if reasons else "")
+
+
+def _threshold(policy: Mapping[str, Any], key: str) -> float | None:
+    return sr.number(policy.get(key))
+
+
+def _x_span(timeline: object, t0: float) -> tuple[float, ...]:
+    """0 and the last event, so that every plot of a scenario shares one x axis."""
+    last = sr.end_x(timeline, t0)
+    return (0.0,) if last is None else (0.0, last)
+
+
+def canary_charts(timeline: object, t0: float) -> tuple[list[LineChart], list[str]]:
+    """The canary plots that have data, plus notes about the ones that have none."""
+    charts: list[LineChart] = []
+    notes: list[str] = []
+    span = _x_span(timeline, t0)
+    policy = sr.canary_policy(timeline)
+    analyses = sr.analyses(timeline, t0)
+    vlines = _vlines(sr.canary_annotations(timeline, t0))
+    legend = _verdict_legend(analyses)
+
+    steps = sr.canary_weights(timeline, t0)
+    weight_markers = []
+    for a in analyses:
+        y = a.weight if a.weight is not None else sr.weight_at(steps, a.x)
+        if y is not None:
+            weight_markers.append(Marker(a.x, y, VERDICT_COLORS.get(a.verdict, "#555"),
+                                         _verdict_title(a)))
+    weight = LineChart("Canary traffic weight", X_LABEL, "canary traffic %",
+                       series=[Series("canary weight %", steps, CANARY, step=True)],
+                       vlines=vlines, markers=weight_markers, legend=legend,
+                       plot_id="canary-weight", include_x=span, include_y=(0, 100),
+                       headroom=0.0)
+
+    rates = sr.error_rates(timeline, t0)
+    hlines = []
+    if (low := _threshold(policy, "error_rate_pass_pct")) is not None:
+        hlines.append(HLine(low, f"promote < {low:g} %", VERDICT_COLORS["pass"]))
+    if (high := _threshold(policy, "error_rate_fail_pct")) is not None:
+        hlines.append(HLine(high, f"rollback > {high:g} %", VERDICT_COLORS["fail"]))
+    rate_markers = [Marker(a.x, a.value("canary_error_rate_pct") or 0.0,
+                           VERDICT_COLORS.get(a.verdict, "#555"), _verdict_title(a))
+                    for a in analyses]
+    errors = LineChart("Error rate: stable vs canary", X_LABEL, "error rate %",
+                       series=[Series("stable error %", rates["stable"], STABLE, dots=True),
+                               Series("canary error %", rates["canary"], CANARY, dots=True)],
+                       hlines=hlines, vlines=vlines, markers=rate_markers, legend=legend,
+                       plot_id="canary-error-rate", include_x=span, include_y=(0,))
+
+    lat = sr.latencies(timeline, t0)
+    limit = _threshold(policy, "latency_p95_ms_max")
+    latency = LineChart(
+        "Latency: stable vs canary", X_LABEL, "latency ms",
+        series=[Series("stable p95", lat["stable p95"], STABLE, dots=True),
+                Series("stable p99", lat["stable p99"], STABLE, dashed=True, dots=True),
+                Series("canary p95", lat["canary p95"], CANARY, dots=True),
+                Series("canary p99", lat["canary p99"], CANARY, dashed=True, dots=True)],
+        hlines=[HLine(limit, f"p95 limit {limit:g} ms", VERDICT_COLORS["fail"])]
+        if limit is not None else [],
+        vlines=vlines, plot_id="canary-latency", include_x=span, include_y=(0,))
+
+    for chart, missing in ((weight, "no canary weight recorded"),
+                           (errors, "no canary error rates recorded"),
+                           (latency, "no canary latencies recorded")):
+        if chart.has_data():
+            charts.append(chart)
+        else:
+            notes.append(missing)
+    return charts, notes
+
+
+def bluegreen_charts(timeline: object, t0: float) -> list[LineChart]:
+    """Record counts per table (v1 solid, v2 dashed in the same color) and lag per pair."""
+    counts = sr.record_counts(timeline, t0)
+    if not counts:
+        return []
+    pairs = sr.bluegreen_pairs(timeline)
+    span = _x_span(timeline, t0)
+    colors: dict[str, str] = {}
+    styles: dict[str, bool] = {}
+    for index, (v1, v2) in enumerate(pairs):
+        color = TABLE_COLORS[index % len(TABLE_COLORS)]
+        colors.setdefault(v1, color)
+        colors.setdefault(v2, color)
+        styles.setdefault(v1, False)
+        styles.setdefault(v2, True)
+    for table in counts:
+        colors.setdefault(table, TABLE_COLORS[len(set(colors.values())) % len(TABLE_COLORS)])
+    records = LineChart(
+        "Records per table (v1 solid, v2 dashed)", X_LABEL, "records",
+        series=[Series(table, points, colors[table], dashed=styles.get(table, False),
+                       dots=len(points) <= 30) for table, points in counts.items()],
+        plot_id="bluegreen-records", include_x=span, include_y=(0,))
+    lag_series = [Series(f"{v2} behind {v1}", points, colors.get(v1, TABLE_COLORS[0]),
+                         dots=len(points) <= 30)
+                  for (v1, v2), points in sr.lags(timeline, t0).items()]
+    lag = LineChart("Lag of v2 behind v1", X_LABEL, "records behind (v1 - v2)",
+                    series=lag_series, plot_id="bluegreen-lag", include_x=span,
+                    include_y=(0,))
+    return [chart for chart in (records, lag) if chart.has_data()]
+
+
+def _plots(timeline: object) -> str:
+    t0 = sr.origin(timeline)
+    if t0 is None:
+        return ""
+    charts: list[LineChart] = []
+    notes: list[str] = []
+    if sr.has_canary(timeline):
+        charts, notes = canary_charts(timeline, t0)
+    charts += bluegreen_charts(timeline, t0)
+    if not charts and not notes:
+        return ""
+    parts = ["<h3>Plots</h3>", *(chart.render() for chart in charts)]
+    parts += [f'<p class="note">{_e(note)}</p>' for note in notes]
+    return "\n".join(parts)
+
+
+# --- timeline -------------------------------------------------------------------------
+
+
+def _row_class(event: Mapping[str, Any]) -> str:
+    """``ev-bad`` for failures and rollbacks, ``ev-warn`` for doubts, ``ev-good`` for wins."""
+    kind = str(event["kind"])
+    verdict = str(event.get("verdict", "")).lower()
+    phase = str(event.get("phase", ""))
+    if (kind == "rollback" or (kind == "check" and event.get("ok") is False)
+            or (kind == "canary.analysis" and verdict == "fail")
+            or phase in ("rolling_back", "rolled_back", "aborted", "halted")
+            or kind.endswith(("_failed", ".failed"))):
+        return "ev-bad"
+    if (kind in ("canary.rollback_skipped", "canary.metrics_error")
+            or (kind == "canary.analysis" and verdict == "marginal")):
+        return "ev-warn"
+    if (kind == "check" and event.get("ok") is True) or phase == "promoted":
+        return "ev-good"
+    return ""
+
+
+def _timeline_table(timeline: object, open_: bool) -> str:
+    found = sr.events(timeline)
+    if not found:
+        return '<p class="note">No timeline events recorded.</p>'
+    t0 = sr.origin(timeline)
+    ordered = sorted(found, key=lambda e: (sr.event_time(e) is None, sr.event_time(e) or 0.0))
+    rows = []
+    for event in ordered:
+        t = sr.event_time(event)
+        offset = f"{t - t0:.1f}" if t is not None and t0 is not None else "—"
+        kind = str(event["kind"])
+        rest = {k: v for k, v in event.items() if k not in ("ts", "kind")}
+        css = f"ev ev-{re.sub(r'[^a-z0-9]+', '-', kind.lower()).strip('-')} {_row_class(event)}"
+        rows.append(f'<tr class="{_e(css.strip())}"><td class="num">{offset}</td>'
+                    f'<td class="kind">{_e(kind)}</td>'
+                    f'<td class="details">{_e(_compact(rest))}</td></tr>')
+    return (f"<details{' open' if open_ else ''}><summary>Timeline ({len(found)} events)"
+            '</summary><table class="timeline"><tr><th style="width:6em">t (s)</th>'
+            '<th style="width:14em">kind</th><th>details</th></tr>'
+            + "\n".join(rows) + "</table></details>")
+
+
+# --- page -----------------------------------------------------------------------------
+
+
+def _outcome(scenario: Mapping[str, Any]) -> str:
+    return str(scenario.get("outcome") or "unknown")
+
+
+def _badge(outcome: str) -> str:
+    css = re.sub(r"[^a-z]+", "", outcome.lower())
+    return f'<span class="badge {css}">{_e(outcome)}</span>'
+
+
+def _scenario_section(scenario: Mapping[str, Any], anchor: str) -> str:
+    outcome = _outcome(scenario)
+    nodeid = str(scenario.get("nodeid") or "(unnamed scenario)")
+    checks = _checks(scenario)
+    parts = [f'<section class="scenario card" data-outcome="{_e(outcome)}" id="{_e(anchor)}">',
+             f'<div class="scenario-head">{_badge(outcome)}<h2>{_e(nodeid)}</h2></div>']
+    meta = [f"duration {_e(_duration(scenario.get('duration_s')))}",
+            f"checks {_check_counts(checks)} ok"]
+    bundle = scenario.get("bundle")
+    if isinstance(bundle, str) and bundle:
+        meta.append(f'bundle <a href="{_e(_bundle_href(bundle))}">{_e(bundle)}</a>')
+    parts.append(f'<p class="meta">{" · ".join(meta)}</p>')
+    failure = scenario.get("failure")
+    if failure:
+        parts.append(f'<h3>Failure</h3><pre class="failure">{_e(failure)}</pre>')
+    parts += ["<h3>Checks</h3>", _checks_table(checks)]
+    parts.append(_plots(scenario.get("timeline")))
+    parts.append(_timeline_table(scenario.get("timeline"), open_=outcome != "passed"))
+    parts.append("</section>")
+    return "\n".join(p for p in parts if p)
+
+
+def _summary(scenarios: Sequence[Mapping[str, Any]], anchors: Sequence[str]) -> str:
+    if not scenarios:
+        return '<p class="note">No scenarios in this run.</p>'
+    rows = [f'<tr><td>{_badge(_outcome(s))}</td><td><a href="#{_e(a)}">'
+            f'{_e(s.get("nodeid") or "(unnamed scenario)")}</a></td>'
+            f'<td class="num">{_e(_duration(s.get("duration_s")))}</td>'
+            f'<td class="num">{_check_counts(_checks(s))}</td></tr>'
+            for s, a in zip(scenarios, anchors, strict=True)]
+    return ('<table class="summary"><tr><th style="width:7em">outcome</th><th>scenario</th>'
+            '<th style="width:7em">duration</th><th style="width:6em">checks</th></tr>'
+            + "".join(rows) + "</table>")
+
+
+def _totals(scenarios: Sequence[Mapping[str, Any]]) -> str:
+    counts = Counter(_outcome(s) for s in scenarios)
+    order = [o for o in OUTCOMES if counts[o]] + sorted(set(counts) - set(OUTCOMES))
+    badges = "".join(f'<span class="badge {_e(re.sub(r"[^a-z]+", "", o.lower()))}">'
+                     f"{counts[o]} {_e(o)}</span>" for o in order)
+    return f'<p class="totals">{len(scenarios)} scenarios {badges}</p>'
+
+
+def render_report(run: dict[str, Any]) -> str:
+    """The report of ``run`` (see the module docstring of ``harness.report``) as HTML."""
+    scenarios = _dicts(run.get("scenarios"))
+    anchors = _unique_slugs([str(s.get("nodeid") or "") for s in scenarios])
+    run_id = str(run.get("run_id") or "unknown run")
+    started, finished = sr.number(run.get("started")), sr.number(run.get("finished"))
+    duration = finished - started if started is not None and finished is not None else None
+    meta = [f"started {_e(_iso(started))}", f"duration {_e(_duration(duration))}"]
+    if run.get("command"):
+        meta.append(f"command <code>{_e(run['command'])}</code>")
+    if run.get("results_dir"):
+        meta.append(f"results <code>{_e(run['results_dir'])}</code>")
+    body = [
+        '<header class="card">',
+        f"<h1>cutover run {_e(run_id)}</h1>",
+        f'<p class="meta">{" · ".join(meta)}</p>',
+        _totals(scenarios),
+        _summary(scenarios, anchors),
+        "</header>",
+        *(_scenario_section(s, a) for s, a in zip(scenarios, anchors, strict=True)),
+    ]
+    return "\n".join([
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>cutover report {_e(run_id)}</title>",
+        f"<style>{CSS}</style>",
+        "</head>",
+        "<body>",
+        "<main>",
+        *body,
+        "</main>",
+        f"<script>{SELF_CHECK}</script>",
+        "</body>",
+        "</html>",
+        "",
+    ])
+
+
+def write_report(run: dict[str, Any], path: Path) -> Path:
+    """Render ``run`` to ``path`` atomically (a temporary file, then ``os.replace``)."""
+    text = render_report(run)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes it 0600; a report is meant to be shared
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
