@@ -16,7 +16,7 @@ def test_every_service_has_a_pinned_official_and_local_image():
 
 def test_an_override_wins_and_must_carry_a_tag():
     assert image_for("kafka", column="default", overrides={"kafka": "my/kafka:1"}) == "my/kafka:1"
-    with pytest.raises(ConfigError, match="no tag; pin one .*--cutover-image-kafka"):
+    with pytest.raises(ConfigError, match=r"no tag; pin one .*--cutover-image-kafka"):
         image_for("kafka", column="default", overrides={"kafka": "registry:5000/my/kafka"})
 
 
