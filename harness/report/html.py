@@ -67,6 +67,7 @@ table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: 5px 8px;
          border-bottom: 1px solid var(--line); }
 th { font-weight: 600; color: #39414d; background: #fafbfc; }
+table.summary td:nth-child(2), table.checks td { word-break: break-word; }
 td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 tr.check-failed > td { background: #fdecea; }
 table.evidence { margin-top: 6px; width: auto; min-width: 40%; font-size: 12px;

@@ -96,8 +96,8 @@ def nice_ticks(lo: float, hi: float, max_ticks: int = 6) -> list[float]:
     if hi < lo:
         lo, hi = hi, lo
     if hi == lo:
-        pad = abs(lo) * 0.1 or 1.0
-        lo, hi = (0.0, hi + pad) if lo >= 0 and lo - pad < 0 else (lo - pad, hi + pad)
+        pad = abs(lo) * 0.1
+        lo, hi = (lo - pad, hi + pad) if pad else (0.0, 1.0)
     step = nice_step(hi - lo, max_ticks)
     start = math.floor(lo / step + 1e-9) * step
     end = math.ceil(hi / step - 1e-9) * step
