@@ -8,16 +8,15 @@ JUnit file lands beside the report and the bundles.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import ConfigError
 from harness.results.bundle import Comparison, compare, load_bundle
+from harness.results.session import new_run_id
 
 SUITES: dict[str, list[str]] = {
     "reference": ["scenarios"],
@@ -47,10 +46,6 @@ def suite_paths(suite: str, root: Path) -> list[str]:
         return [suite]
     raise ConfigError(f"unknown suite {suite!r}: give one of {', '.join(SUITES)} or a test "
                       "path such as scenarios/test_canary_data_tier.py")
-
-
-def new_run_id() -> str:
-    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + f"-{os.getpid()}"
 
 
 @dataclass(frozen=True)

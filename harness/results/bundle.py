@@ -12,12 +12,12 @@ individual analysis ticks are not compared; the decisions they led to are.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.errors import CutoverError
+from harness.strategy.flags import write_json_atomic
 
 FORMAT = 1
 MANIFEST = "bundle.json"
@@ -52,9 +52,7 @@ class Bundle:
 def write_manifest(directory: Path, manifest: dict[str, Any]) -> Path:
     """Write ``bundle.json`` atomically (a crash leaves the previous version whole)."""
     path = directory / MANIFEST
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"format": FORMAT, **manifest}, indent=2, default=str))
-    os.replace(tmp, path)
+    write_json_atomic(path, {"format": FORMAT, **manifest}, default=str)
     return path
 
 

@@ -14,7 +14,6 @@ Layout::
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import time
@@ -22,8 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from harness.results.bundle import read_timeline
+from harness.strategy.flags import write_json_atomic
 
 _REPETITION = re.compile(r"-?rep\d+of\d+")
+
+
+def new_run_id() -> str:
+    """A results folder name: UTC time and this process's id."""
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + f"-{os.getpid()}"
 
 
 def base_nodeid(nodeid: str) -> str:
@@ -48,7 +53,7 @@ class ResultsSession:
 
     def __init__(self, root: Path, *, command: str, run_id: str | None = None) -> None:
         self.root = root
-        self.run_id = run_id or time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + f"-{os.getpid()}"
+        self.run_id = run_id or new_run_id()
         self.directory = root / self.run_id
         self.directory.mkdir(parents=True, exist_ok=True)
         self.command = command
@@ -86,11 +91,9 @@ class ResultsSession:
 
     def write_summary(self) -> Path:
         path = self.directory / "summary.json"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"run_id": self.run_id, "command": self.command,
-                                   "started": self.started, "scenarios": self.scenarios},
-                                  indent=2, default=str))
-        os.replace(tmp, path)
+        write_json_atomic(path, {"run_id": self.run_id, "command": self.command,
+                                 "started": self.started, "scenarios": self.scenarios},
+                          default=str)
         return path
 
     def write_report(self) -> Path:

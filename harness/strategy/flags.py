@@ -24,6 +24,7 @@ import dataclasses
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,18 +91,20 @@ def _problems(values: dict[str, Any]) -> list[str]:
     return problems
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
+def write_json_atomic(path: Path, data: Any, *,
+                      default: Callable[[Any], Any] | None = None) -> None:
     """Write ``data`` as JSON to ``path`` so readers see the old file or the new, never half.
 
     Args:
         path: The file to replace; its directory is created when missing.
         data: Anything ``json.dumps`` accepts.
+        default: ``json.dumps``'s fallback for other values (e.g. ``str`` for evidence).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, indent=2, sort_keys=True)
+            json.dump(data, handle, indent=2, sort_keys=True, default=default)
             handle.write("\n")
             handle.flush()
             os.fsync(handle.fileno())
