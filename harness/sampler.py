@@ -9,6 +9,7 @@ consuming) and records one ``sample`` event per topic.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
@@ -63,3 +64,15 @@ class TopicCountSampler:
         while not self._stop.is_set():
             self.sample_once()
             self._stop.wait(self.interval_s)
+
+
+def sample_redeployed(bootstrap_servers: str, pairs: list[tuple[str, str]],
+                      topic_of: Callable[[str], str], events: EventLog) -> TopicCountSampler:
+    """Record v1 and v2 record counts of every redeployed table from now on.
+
+    ``pairs`` are ``(v1 table, v2 table)``; a ``bluegreen.pairs`` event names them so the
+    report can plot each pair together.
+    """
+    events.emit("bluegreen.pairs", pairs=[list(p) for p in pairs])
+    tables = {name: topic_of(name) for pair in pairs for name in pair}
+    return TopicCountSampler(bootstrap_servers, tables, events).start()

@@ -9,7 +9,9 @@ drops their tables, leaving the old ones serving. Every step is an event.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from confluent_kafka.admin import AdminClient
@@ -24,6 +26,7 @@ from harness.pipeline.dialect import AdaptedDdl, KafkaTarget, adapt_ddl_detailed
 from harness.pipeline.model import PipelineModel
 from harness.pipeline.plan import ImpactPlan, Redeploy
 from harness.readers import read_topic
+from harness.strategy.serving import ServingMap
 from harness.wait import wait_until
 
 
@@ -35,13 +38,26 @@ class FlinkDeployer:
     """Deploys statements through the SQL Gateway into a Kafka topic namespace."""
 
     def __init__(self, *, gateway_url: str, rest: FlinkRestClient, target: KafkaTarget,
-                 events: EventLog, submit_timeout_s: float = 120.0) -> None:
+                 events: EventLog, submit_timeout_s: float = 120.0,
+                 serving: ServingMap | None = None, savepoint_dir: str = "") -> None:
         self.gateway_url, self.rest, self.target = gateway_url, rest, target
         self.events = events
         self.submit_timeout_s = submit_timeout_s
         self.admin = AdminClient({"bootstrap.servers": target.bootstrap_servers})
         self.statements: dict[str, Statement] = {}  # by versioned table name
-        self.active: dict[str, str] = {}  # logical table -> the version consumers read
+        self.serving = serving or ServingMap(Path(_scratch_dir()) / "serving.json",
+                                             topic_prefix=target.topic_prefix)
+        self.savepoint_dir = savepoint_dir  # where promotion keeps the stopped v1 states
+        self.savepoints: dict[str, str] = {}  # statement -> savepoint of its stop
+        self.extra_ddl: dict[str, str] = {}  # generated DDL of externals the project lacks
+
+    @property
+    def active(self) -> dict[str, str]:
+        """Logical table -> the version consumers read (from the serving map file)."""
+        return self.serving.tables()
+
+    def ddl_of(self, model: PipelineModel, name: str) -> str:
+        return model.tables[name].ddl or self.extra_ddl.get(name, "")
 
     # -- tables ------------------------------------------------------------------------
     def adapt(self, ddl: str) -> AdaptedDdl:
@@ -63,14 +79,21 @@ class FlinkDeployer:
             session.execute(table.sql)
 
     # -- deploy ------------------------------------------------------------------------
-    def deploy(self, model: PipelineModel) -> dict[str, Statement]:
-        """Deploy every statement of the data product, parents first."""
+    def deploy(self, model: PipelineModel, *,
+               extra_ddl: Mapping[str, str] | None = None) -> dict[str, Statement]:
+        """Deploy every statement of the data product, parents first.
+
+        ``extra_ddl`` gives a CREATE TABLE for external tables the project has no DDL for
+        (Confluent Cloud projects keep the raw topic's schema in the registry).
+        """
+        self.extra_ddl.update(extra_ddl or {})
         order = model.topological_order()
-        adapted = [self.adapt(model.tables[n].ddl) for n in order if model.tables[n].ddl]
-        missing = [n for n in order if not model.tables[n].ddl]
+        missing = [n for n in order if not self.ddl_of(model, n)]
         if missing:
-            raise DeployError(f"no DDL for {missing}; every table needs a CREATE TABLE "
-                              "(external sources too) so Flink knows its schema")
+            files = ", ".join(str(model.tables[n].dml_path or n) for n in missing[:3])
+            raise DeployError(f"no DDL for {missing} (read by {files}); add a CREATE TABLE "
+                              "for each, or let cutover infer it from the statements")
+        adapted = [self.adapt(self.ddl_of(model, n)) for n in order]
         self._create_topics(adapted)
         started = {}
         with self._session("deploy") as session:
@@ -79,16 +102,15 @@ class FlinkDeployer:
                 table = model.tables[name]
                 if table.dml:
                     started[name] = self._submit(session, name, table.dml, version="v1")
-                if name not in model.external:
-                    self.active[name] = name
+        self.serving.set({n: n for n in order if n not in model.external}, reason="deployed")
         return started
 
     def deploy_plan(self, model: PipelineModel, plan: ImpactPlan) -> dict[str, Statement]:
         """Start the plan's new versions beside the running ones, in dependency order."""
         self.events.emit("plan_deploy_started", redeploy=[r.new_name for r in plan.redeploy],
                          unchanged=list(plan.unchanged))
-        current = [self.adapt(model.tables[n].ddl) for n in model.topological_order()
-                   if model.tables[n].ddl]
+        current = [self.adapt(self.ddl_of(model, n)) for n in model.topological_order()
+                   if self.ddl_of(model, n)]
         new = [self.adapt(r.ddl) for r in plan.redeploy]
         self._create_topics(new)
         started = {}
@@ -113,6 +135,14 @@ class FlinkDeployer:
                          **details)
         return statement
 
+    def submit(self, model: PipelineModel, name: str, **details: Any) -> Statement:
+        """Start one statement of ``model`` (its tables registered in a fresh session)."""
+        current = [self.adapt(self.ddl_of(model, n)) for n in model.topological_order()
+                   if self.ddl_of(model, n)]
+        with self._session("submit") as session:
+            self._register(session, current)
+            return self._submit(session, name, model.tables[name].dml, **details)
+
     def _session(self, purpose: str) -> SqlGatewaySession:
         return SqlGatewaySession(self.gateway_url, name=f"cutover-{purpose}")
 
@@ -122,33 +152,73 @@ class FlinkDeployer:
         """Switch consumers to the new versions, then stop the old ones.
 
         ``caught_up(step)`` returns None once the new version holds what the old one does
-        (default: the same keys in both tables), or a reason to keep waiting.
+        (default: the same keys in both tables), or a reason to keep waiting. With a
+        ``savepoint_dir``, the old versions stop with a savepoint (kept in
+        :attr:`savepoints`), so a rollback after promotion resumes them where they stopped.
         """
         check = caught_up or self.same_keys
         for step in plan.redeploy:
             wait_until(lambda s=step: check(s), timeout_s=timeout_s,  # type: ignore[misc]
                        what=f"{step.new_name} caught up with "
                        f"{self.active.get(step.table, step.table)}")
-        for step in plan.redeploy:
-            old = self.active.get(step.table, step.table)
-            self.active[step.table] = step.new_name
-            self.events.emit("consumers_switched", table=step.table, old=old,
-                             new=step.new_name)
+        switches = {step.table: step.new_name for step in plan.redeploy}
+        old = {t: self.active.get(t, t) for t in switches}
+        self.serving.set(switches, reason="promoted")
+        for table, new in switches.items():
+            self.events.emit("consumers_switched", table=table, old=old[table], new=new)
         for step in reversed(plan.redeploy):
-            old = step.table if step.new_name != step.table else ""
-            if old in self.statements:
-                self.stop(old)
-        self.events.emit("promoted", active=dict(self.active))
+            if step.table in self.statements and step.new_name != step.table:
+                self._retire(step.table)
+        self.events.emit("promoted", active=self.active, savepoints=dict(self.savepoints))
 
-    def rollback(self, plan: ImpactPlan) -> None:
-        """Stop the new versions and drop their tables; the old versions keep serving."""
+    def _retire(self, name: str) -> None:
+        statement = self.statements[name]
+        if not self.savepoint_dir or not statement.job_id:
+            self.stop(name)
+            return
+        location = self.rest.stop_with_savepoint(statement.job_id, self.savepoint_dir)
+        self.savepoints[name] = location
+        self.statements.pop(name)
+        statement.record("FINISHED")
+        self.events.emit("statement_stopped", statement=name, job_id=statement.job_id,
+                         savepoint=location)
+
+    def rollback(self, plan: ImpactPlan, *, model: PipelineModel | None = None) -> None:
+        """Stop the new versions and drop their tables; the old versions keep serving.
+
+        After a promotion, the old versions are first resumed from their savepoints
+        (``model`` gives their SQL) and consumers switched back to them.
+        """
         self.events.emit("rollback_started", redeploy=[r.new_name for r in plan.redeploy])
+        resumed = [r.table for r in plan.redeploy if r.table in self.savepoints]
+        if resumed:
+            if model is None:
+                raise DeployError("rolling back after promotion needs the v1 model to resume "
+                                  f"{resumed} from their savepoints")
+            self.resume(model, resumed)
+        self.serving.set({r.table: r.table for r in plan.redeploy}, reason="rolled back")
         for step in reversed(plan.redeploy):
             if step.new_name in self.statements:
                 self.stop(step.new_name)
         topics = [self.topic(r.new_name) for r in plan.redeploy]
         self._delete_topics(topics)
-        self.events.emit("rolled_back", dropped_topics=topics, active=dict(self.active))
+        self.events.emit("rolled_back", dropped_topics=topics, active=self.active)
+
+    def resume(self, model: PipelineModel, names: list[str]) -> dict[str, Statement]:
+        """Start stopped statements again from their savepoints, parents first."""
+        order = [n for n in model.topological_order() if n in names]
+        current = [self.adapt(self.ddl_of(model, n)) for n in model.topological_order()
+                   if self.ddl_of(model, n)]
+        started = {}
+        with self._session("resume") as session:
+            self._register(session, current)
+            for name in order:
+                savepoint = self.savepoints.pop(name)
+                session.execute(f"SET 'execution.savepoint.path' = '{savepoint}'")
+                started[name] = self._submit(session, name, model.tables[name].dml,
+                                             version="v1", resumed_from=savepoint)
+                session.execute("RESET 'execution.savepoint.path'")
+        return started
 
     def stop(self, name: str) -> None:
         """Cancel a statement's job and wait until it is gone."""
@@ -204,3 +274,7 @@ class FlinkDeployer:
         if old_keys == new_keys and new_keys:
             return None
         return f"{len(new_keys)} keys in {step.new_name}, {len(old_keys)} in {old}"
+
+
+def _scratch_dir() -> str:
+    return tempfile.mkdtemp(prefix="cutover-serving-")

@@ -112,6 +112,16 @@ def _changed(old: PipelineModel, new: PipelineModel, *, from_ref: str,
 
 def changed_tables_between(pipeline_dir: Path | str, from_ref: str,
                            to_ref: str) -> tuple[PipelineModel, list[str]]:
+    """The model at ``to_ref`` and the tables changed since ``from_ref``.
+
+    See :func:`models_between`, which also returns the model at ``from_ref``.
+    """
+    _, new, changed = models_between(pipeline_dir, from_ref, to_ref)
+    return new, changed
+
+
+def models_between(pipeline_dir: Path | str, from_ref: str,
+                   to_ref: str) -> tuple[PipelineModel, PipelineModel, list[str]]:
     """Load the pipeline at ``to_ref`` and list the tables changed since ``from_ref``.
 
     External tables whose DDL changed are not listed (they are never redeployed); a
@@ -123,8 +133,8 @@ def changed_tables_between(pipeline_dir: Path | str, from_ref: str,
         to_ref: The ref to deploy.
 
     Returns:
-        The model at ``to_ref`` (paths point into the working tree) and the changed
-        table names, sorted.
+        The models at ``from_ref`` and ``to_ref`` (paths point into the working tree)
+        and the changed table names, sorted.
 
     Raises:
         PipelineError: Not a git repository, an unknown ref, or a project that does not
@@ -137,4 +147,4 @@ def changed_tables_between(pipeline_dir: Path | str, from_ref: str,
         _check_ref(repo, ref)
     old = _load_at(repo, from_ref, relative=relative, real=folder)
     new = _load_at(repo, to_ref, relative=relative, real=folder)
-    return new, _changed(old, new, from_ref=from_ref, to_ref=to_ref)
+    return old, new, _changed(old, new, from_ref=from_ref, to_ref=to_ref)

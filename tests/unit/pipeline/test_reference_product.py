@@ -2,8 +2,8 @@
 
 import json
 
-from fixtures.bluegreen import product_repository
-from fixtures.sentiment import PRODUCT_DIR
+from fixtures.reference import SENTIMENT as PRODUCT_DIR
+from fixtures.reference import product_repository
 from harness.cli import main
 from harness.pipeline import changed_tables_between, load_pipeline, plan_change
 
@@ -39,7 +39,7 @@ def test_source_change_redeploys_everything_downstream_of_it():
 
 
 def test_branch_change_is_found_between_git_refs_and_renamed_in_sql(tmp_path):
-    repo = product_repository(tmp_path, change="add_sentiment_label")
+    repo = product_repository(tmp_path, product=PRODUCT_DIR, changes=["add_sentiment_label"])
     model, changed = changed_tables_between(repo / "pipelines", "main", "add_sentiment_label")
     assert changed == ["int_article_sentiment"]
     plan = plan_change(model, changed)

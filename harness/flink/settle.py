@@ -1,0 +1,417 @@
+"""Settled data: every statement consumed all of its Kafka input and checkpointed it.
+
+A job is *settled* when it is RUNNING with all tasks running, each Kafka partition its
+sources read is consumed up to the partition's end offset now, no open transaction holds
+records of those partitions back, and a checkpoint of the job COMPLETED that was
+triggered after the pass that first saw it caught up (at those end offsets). Sinks flush
+(at-least-once) or commit (exactly-once) on checkpoint, so what a settled job read is in
+its sinks. :meth:`Settler.wait` repeats passes up to a fixed point.
+
+What the metrics mean, as probed on Flink 1.20.3 with connector 3.4.0-1.20:
+
+- ``GET /jobs/<j>/vertices/<v>/metrics`` lists ``<subtask>.Source__<table>[<n>].
+  KafkaSourceReader.topic.<topic>.partition.<p>.currentOffset`` (and ``committedOffset``)
+  for every partition assigned to a subtask. Flink's metric query service replaces ``.``
+  in the topic with ``_`` (``probe.src`` -> ``probe_src``), so names are matched against
+  Kafka's topics in sanitised form.
+- ``currentOffset`` is the offset of the last record the reader EMITTED (set in the task
+  thread as a record leaves the split), not the next to read: 5 records (offsets 0-4)
+  gave 4. An idle or empty partition is reported too, as -1.
+- ``committedOffset`` is the next offset as of a completed checkpoint (5 above), but it
+  updates only when the consumer's commit callback runs in the next ``poll()``, which
+  blocks up to 10 s on an idle topic; it serves only as a lower bound of the position
+  (a source started at ``latest-offset`` that read nothing has currentOffset -1).
+- Values come from the JobManager's metric store, refreshed at most every second and
+  asynchronously: the first read after a quiet spell can be seconds old. That is
+  conservative here, since end offsets are read before metrics.
+- ``GET /jobs/<j>/checkpoints`` is cached for ~3 s; the job metric
+  ``lastCompletedCheckpointId`` is fresher, so a new id is looked up in
+  ``/checkpoints/details/<id>`` for its ``trigger_timestamp`` (while that 404s, the
+  overview's ``latest.completed`` is used).
+- An exactly-once sink topic had high watermark 6 for 5 records (commit marker at 5);
+  its reader reported currentOffset 4 and committed 5. So "caught up" compares
+  ``currentOffset + 1`` with the read_committed end (last stable offset, LSO), and a gap
+  left is probed (:mod:`harness.flink.kafka_offsets`): a gap without a visible record
+  (markers, aborted records) is caught up. High watermark > LSO is an open transaction,
+  not settled. An empty partition (end == low watermark) is caught up. ``pendingRecords``
+  is summed per subtask, not per partition: unused.
+
+Lag is in offsets from a source's position to the LSO (so it may count markers), and 0
+whenever the gap holds no visible record.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.flink.errors import FlinkError
+from harness.flink.kafka_offsets import KafkaOffsets, Key, OffsetSource, PartitionEnds
+from harness.flink.rest import FlinkRestClient
+from harness.wait import WaitTimeout
+
+_METRIC = re.compile(r"^(?P<subtask>\d+)\.(?P<operator>[^.]+)\.KafkaSourceReader\.topic\."
+                     r"(?P<topic>.+)\.partition\.(?P<partition>\d+)\."
+                     r"(?P<metric>currentOffset|committedOffset)$")
+_MAX_GET = 2500  # characters of ?get=; Flink's REST server rejects request lines > 4 KiB
+
+
+@dataclass(frozen=True)
+class SettleStatus:
+    """One pass over the jobs: settled or not, why not, and how far behind each source is."""
+
+    settled: bool
+    reason: str
+    lag: dict[str, dict[str, int]]
+    checked_at: float
+    waiting_on: dict[str, str] = field(default_factory=dict)  # name -> kind of blocker
+    positions: dict[str, dict[str, int]] = field(default_factory=dict)  # next offset or -1
+    end_offsets: dict[str, int] = field(default_factory=dict)  # "t[p]" -> high watermark
+
+
+class SettleTimeout(WaitTimeout):
+    """The jobs did not settle in time; ``status`` is the last pass."""
+
+    def __init__(self, message: str, status: SettleStatus) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class SourceMetric:
+    """A parsed KafkaSourceReader partition metric id."""
+
+    subtask: int
+    operator: str
+    topic: str  # as Flink reports it: maybe sanitised
+    partition: int
+    metric: str  # currentOffset | committedOffset
+
+
+def parse_source_metric(metric_id: str) -> SourceMetric | None:
+    """Parse a vertex metric id; None when it is not a Kafka source partition metric."""
+    m = _METRIC.match(metric_id)
+    return None if m is None else SourceMetric(int(m["subtask"]), m["operator"], m["topic"],
+                                               int(m["partition"]), m["metric"])
+
+
+def resolve_topic(reported: str, topics: Iterable[str]) -> list[str]:
+    """The existing topics a metric's topic name may stand for (dots became ``_``)."""
+    known = set(topics)
+    return [reported] if reported in known else sorted(
+        t for t in known if t.replace(".", "_") == reported)
+
+
+def position(current: int, committed: int) -> int | None:
+    """Next offset a source reads, from its two metrics; None if it read nothing."""
+    best = max(current + 1 if current >= 0 else -1, committed)
+    return best if best >= 0 else None
+
+
+def gap(next_offset: int | None, ends: PartitionEnds) -> tuple[int, int] | None:
+    """The offsets [start, LSO) a source has not read; None when there are none."""
+    start = ends.low if next_offset is None else max(next_offset, ends.low)
+    return (start, ends.stable) if start < ends.stable else None
+
+
+def name_of(key: Key) -> str:
+    return f"{key[0]}[{key[1]}]"
+
+
+@dataclass
+class _Job:
+    """What the settler remembers of one job between passes."""
+
+    sources: list[tuple[str, str, SourceMetric]] = field(default_factory=list)  # vid, id, m
+    discovered_at: float = 0.0
+    caught_up: tuple[float, tuple[tuple[Key, int, int], ...]] | None = None  # when, ends
+    watermark: int | None = None  # completed id at a metric snapshot after caught_up
+    proven: bool = False  # a checkpoint triggered after caught_up completed
+    checkpoint: tuple[int, int] = (-1, 0)  # best known completed: id, trigger ms
+
+
+class Settler:
+    """Decides whether Flink jobs reading Kafka have settled, and waits until they have."""
+
+    def __init__(self, rest: FlinkRestClient, bootstrap_servers: str, *,
+                 offsets: OffsetSource | None = None, probe_timeout_s: float = 2.0) -> None:
+        self.rest = rest
+        self.offsets: OffsetSource = offsets or KafkaOffsets(bootstrap_servers)
+        self.probe_timeout_s = probe_timeout_s
+        self._jobs: dict[str, _Job] = {}
+        self._empty: dict[tuple[Key, int], int] = {}  # (partition, start) -> end, no record
+
+    def __enter__(self) -> Settler:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the Kafka clients (the REST client belongs to the caller)."""
+        self.offsets.close()
+
+    def _get(self, path: str, **params: str) -> Any:
+        return self.rest._request("GET", path, params=params or None)
+
+    def status(self, jobs: Mapping[str, str], *, outputs: Iterable[str] = ()) -> SettleStatus:
+        """One pass over ``jobs`` (statement name -> Flink job id).
+
+        ``outputs`` are sink topics no job reads: an open transaction on one keeps the
+        pass unsettled, and :meth:`wait` requires their end offsets to hold still.
+        """
+        overview = {j["jid"]: j for j in self._get("/jobs/overview")["jobs"]}
+        topics = self.offsets.topics()
+        blocked: dict[str, tuple[str, str]] = {}  # name -> (kind, reason)
+        reads: dict[str, dict[Key, list[tuple[str, str, SourceMetric]]]] = {}
+        for name, jid in jobs.items():
+            job, mem = overview.get(jid), self._jobs.setdefault(jid, _Job())
+            tasks = job["tasks"] if job else {}
+            if job is None or job["state"] != "RUNNING":
+                state = job["state"] if job else "unknown to the cluster"
+                blocked[name] = ("not-running", f"{name} (job {jid}) is {state}")
+            elif tasks.get("running") != tasks.get("total"):
+                blocked[name] = ("tasks", f"{name}: {tasks.get('running')}/"
+                                          f"{tasks.get('total')} tasks running")
+            elif not (parts := self._reads(jid, mem, topics, name, blocked)):
+                blocked.setdefault(name, ("no-source-metrics",
+                                          f"{name}: no Kafka source metrics yet"))
+            else:
+                reads[name] = parts
+            if name not in reads:
+                mem.caught_up, mem.watermark, mem.proven = None, None, False
+        out_keys = {(t, p) for t in outputs for p in range(topics.get(t, 0))}
+        ends = self.offsets.ends({k for parts in reads.values() for k in parts} | out_keys)
+        positions = {name: self._positions(jobs[name], parts) for name, parts in reads.items()}
+        fetched_at = time.time()
+        lag = self._lag(positions, ends)
+        for name, pos in positions.items():
+            self._judge(name, jobs[name], pos, ends, lag[name], fetched_at, blocked)
+        for topic in (t for t in outputs if t not in topics):
+            blocked[f"output {topic}"] = ("unknown-topic", f"output {topic} does not exist")
+        for key in sorted(k for k in out_keys if k not in ends or ends[k].high > ends[k].stable):
+            blocked[f"output {key[0]}"] = ("open-transaction", _tx_reason(key, ends))
+        return SettleStatus(not blocked, "; ".join(r for _, r in blocked.values()) or "settled",
+                            lag, time.time(), {n: k for n, (k, _) in blocked.items()},
+                            {n: {name_of(k): -1 if v is None else v for k, v in p.items()}
+                             for n, p in positions.items()},
+                            {name_of(k): e.high for k, e in ends.items()})
+
+    def _reads(self, jid: str, mem: _Job, topics: dict[str, int], name: str,
+               blocked: dict[str, tuple[str, str]],
+               ) -> dict[Key, list[tuple[str, str, SourceMetric]]]:
+        """Partitions the job's sources read with their metrics; discovery is cached and
+        redone (at most every second) while none are known or a topic gained partitions."""
+        seen: dict[str, set[int]] = {}
+        for _, _, m in mem.sources:
+            seen.setdefault(m.topic, set()).add(m.partition)
+        grown = any(topics.get(t, 0) > len(ps) for r, ps in seen.items()
+                    for t in resolve_topic(r, topics)[:1])
+        if (not seen or grown) and time.monotonic() - mem.discovered_at > 1.0:
+            vertices = [v["id"] for v in self._get(f"/jobs/{jid}")["vertices"]]
+            mem.sources = [(vid, m["id"], parsed) for vid in vertices
+                           for m in self._get(f"/jobs/{jid}/vertices/{vid}/metrics")
+                           if (parsed := parse_source_metric(m["id"]))]
+            mem.discovered_at = time.monotonic()
+        parts: dict[Key, list[tuple[str, str, SourceMetric]]] = {}
+        for source in mem.sources:
+            found = resolve_topic(source[2].topic, topics)
+            if len(found) != 1:
+                blocked[name] = ("unknown-topic", f"{name} reads {source[2].topic!r}, which "
+                                 f"matches {found or 'no topic'}")
+                return {}
+            parts.setdefault((found[0], source[2].partition), []).append(source)
+        for topic in {t for t, _ in parts}:
+            for p in range(topics.get(topic, 0)):
+                parts.setdefault((topic, p), [])  # not assigned to a reader (yet)
+        return parts
+
+    def _positions(self, jid: str, parts: Mapping[Key, list[tuple[str, str, SourceMetric]]],
+                   ) -> dict[Key, int | None]:
+        """Next offset each partition's source reads (its slowest reader's)."""
+        by_vertex: dict[str, list[str]] = {}
+        for vid, mid, _ in (s for sources in parts.values() for s in sources):
+            by_vertex.setdefault(vid, []).append(mid)
+        values: dict[tuple[str, str], int] = {}
+        for vid, mids in by_vertex.items():
+            chunks: list[list[str]] = [[]]
+            for mid in sorted(mids):
+                if chunks[-1] and sum(len(c) + 1 for c in chunks[-1]) + len(mid) > _MAX_GET:
+                    chunks.append([])
+                chunks[-1].append(mid)
+            for chunk in chunks:
+                for item in self._get(f"/jobs/{jid}/vertices/{vid}/metrics", get=",".join(chunk)):
+                    values[(vid, item["id"])] = int(float(item["value"]))
+        out: dict[Key, int | None] = {}
+        for key, sources in parts.items():
+            readers: dict[tuple[str, str], dict[str, int]] = {}
+            for vid, mid, m in sources:
+                readers.setdefault((vid, mid.rsplit(".", 1)[0]), {})[m.metric] = \
+                    values.get((vid, mid), -1)
+            found = [position(r.get("currentOffset", -1), r.get("committedOffset", -1))
+                     for r in readers.values()]
+            known = [p for p in found if p is not None]
+            out[key] = min(known) if known and len(known) == len(found) else None
+        return out
+
+    def _lag(self, positions: Mapping[str, Mapping[Key, int | None]],
+             ends: Mapping[Key, PartitionEnds]) -> dict[str, dict[str, int]]:
+        """Offsets behind per job and partition; a gap without visible records is 0."""
+        todo: dict[Key, tuple[int, int, int]] = {}  # partition -> start, probe from, end
+        for key, p in ((k, p) for pos in positions.values() for k, p in pos.items()):
+            g = gap(p, ends[key]) if key in ends else None
+            known = self._empty.get((key, g[0]), g[0]) if g else 0
+            if g and known < g[1] and (key not in todo or g[0] > todo[key][0]):
+                todo[key] = (g[0], known, g[1])  # one probe per partition and pass
+        if len(self._empty) > 4096:
+            self._empty.clear()
+        ranges = {key: (known, end) for key, (_, known, end) in todo.items()}
+        probed = self.offsets.has_records(ranges, self.probe_timeout_s) if ranges else {}
+        for key, (start, _, end) in todo.items():
+            if probed.get(key) is False:
+                self._empty[(key, start)] = end
+        lag: dict[str, dict[str, int]] = {}
+        for name, pos in positions.items():
+            lag[name] = {}
+            for key, p in sorted(pos.items()):
+                g = gap(p, ends[key]) if key in ends else None
+                empty = g is None or self._empty.get((key, g[0]), g[0]) >= g[1]
+                lag[name][name_of(key)] = 0 if empty or g is None else g[1] - g[0]
+        return lag
+
+    def _judge(self, name: str, jid: str, pos: Mapping[Key, int | None],
+               ends: Mapping[Key, PartitionEnds], lag: Mapping[str, int], fetched_at: float,
+               blocked: dict[str, tuple[str, str]]) -> None:
+        """Caught up, and checkpointed since? Remembers when it was first seen caught up."""
+        mem = self._jobs[jid]
+        missing = [k for k in pos if k not in ends]
+        behind = {tp: n for tp, n in lag.items() if n > 0}
+        open_tx = [k for k in pos if k in ends and ends[k].high > ends[k].stable]
+        if missing or behind or open_tx:
+            mem.caught_up, mem.watermark, mem.proven = None, None, False
+            if missing:
+                blocked[name] = ("unknown-topic", f"{name}: {_tx_reason(missing[0], ends)}")
+            elif behind:
+                worst = max(behind, key=lambda tp: behind[tp])
+                more = f" (+{len(behind) - 1} more partitions)" if len(behind) > 1 else ""
+                blocked[name] = ("behind", f"{name} is {behind[worst]} records behind on "
+                                           f"{worst}{more}")
+            else:
+                blocked[name] = ("open-transaction", f"{name}: {_tx_reason(open_tx[0], ends)}")
+            return
+        signature = tuple(sorted((k, ends[k].stable, ends[k].high) for k in pos))
+        if mem.caught_up is None or mem.caught_up[1] != signature:
+            mem.caught_up, mem.watermark, mem.proven = (fetched_at, signature), None, False
+        mem.proven = mem.proven or self._checkpointed(jid, mem, mem.caught_up[0])
+        if not mem.proven:
+            blocked[name] = ("checkpoint", f"{name}: no checkpoint completed since it "
+                                           "caught up")
+
+    def _checkpointed(self, jid: str, mem: _Job, since: float) -> bool:
+        """Did a checkpoint triggered after ``since`` (epoch s) complete?
+
+        Either its trigger_timestamp is known (checkpoint statistics lag up to ~3 s), or
+        its id is above the last completed id of a JobManager metric snapshot taken after
+        ``since`` with no checkpoint in progress (snapshot time = RUNNING + runningTime).
+        """
+        if mem.checkpoint[1] > since * 1000:
+            return True
+        found = self._get(f"/jobs/{jid}/metrics", get="lastCompletedCheckpointId,"
+                          "numberOfInProgressCheckpoints,runningTime")
+        m = {x["id"]: int(float(x["value"])) for x in found}
+        done = m.get("lastCompletedCheckpointId", -1)
+        if mem.watermark is not None and done > mem.watermark:
+            return True
+        if mem.watermark is None and m.get("numberOfInProgressCheckpoints") == 0 and \
+                "runningTime" in m:
+            running = self._get(f"/jobs/{jid}")["timestamps"]["RUNNING"]
+            if (running + m["runningTime"]) / 1000 >= since:
+                mem.watermark = done
+        if done > mem.checkpoint[0]:
+            try:
+                detail = self._get(f"/jobs/{jid}/checkpoints/details/{done}")
+            except FlinkError:  # not in the (cached) checkpoint statistics yet
+                detail = (self._get(f"/jobs/{jid}/checkpoints").get("latest") or {}).get(
+                    "completed") or {}
+            if detail.get("status") == "COMPLETED" and not detail.get("is_savepoint") \
+                    and int(detail["id"]) > mem.checkpoint[0]:
+                mem.checkpoint = (int(detail["id"]), int(detail["trigger_timestamp"]))
+        return mem.checkpoint[1] > since * 1000
+
+    def wait(self, jobs: Mapping[str, str], *, timeout_s: float = 120.0,
+             interval_s: float = 0.25, on_progress: Callable[[SettleStatus], None] | None = None,
+             outputs: Iterable[str] = ()) -> float:
+        """Pass until settled and no end offset read (or of ``outputs``) moved meanwhile.
+
+        Returns the seconds waited; raises :class:`SettleTimeout` (a ``WaitTimeout``)
+        with the last reason, the lag table and the likely fix.
+        """
+        outputs, started = list(outputs), time.monotonic()
+        first: SettleStatus | None = None
+        while True:
+            status = self.status(jobs, outputs=outputs)
+            first = first or status
+            if status.settled:
+                keys = [(t, int(p[:-1])) for t, p in (n.rsplit("[", 1) for n in status.end_offsets)]
+                now = {name_of(k): e.high for k, e in self.offsets.ends(keys).items()}
+                moved = sorted(k for k, v in status.end_offsets.items() if now.get(k) != v)
+                if not moved:
+                    if on_progress:
+                        on_progress(status)
+                    return time.monotonic() - started
+                status = SettleStatus(False, "end offsets moved during the settled pass: "
+                                      + ", ".join(moved[:3]), status.lag, time.time(),
+                                      {"inputs": "moved"}, status.positions, now)
+            if on_progress:
+                on_progress(status)
+            if time.monotonic() - started >= timeout_s:
+                raise SettleTimeout(self._timeout_message(jobs, first, status, timeout_s),
+                                    status)
+            if status.settled or "inputs" not in status.waiting_on:
+                time.sleep(interval_s)
+
+    def _timeout_message(self, jobs: Mapping[str, str], first: SettleStatus,
+                         last: SettleStatus, timeout_s: float) -> str:
+        table = "; ".join(f"{n}: " + ", ".join(f"{tp}={v}" for tp, v in parts.items())
+                          for n, parts in last.lag.items()) or "no source partition known"
+        fixes = " | ".join(self._fix(n, kind, jobs.get(n, ""), first, last)
+                           for n, kind in last.waiting_on.items())
+        return (f"Flink jobs {sorted(jobs)} did not settle within {timeout_s:.0f}s: "
+                f"{last.reason}\n  lag: {table}\n  likely fix: {fixes}")
+
+    def _fix(self, name: str, kind: str, jid: str, first: SettleStatus,
+             last: SettleStatus) -> str:
+        if kind in ("not-running", "tasks"):
+            try:
+                exc = self._get(f"/jobs/{jid}/exceptions", maxExceptions="1")
+                lines = str(exc.get("root-exception") or "").strip().splitlines()
+            except FlinkError:
+                lines = []
+            root = f" (root exception: {lines[0]})" if lines else ""
+            return (f"job {name} ({jid}) is not running{root}: resubmit it, or leave it out "
+                    "of the jobs to settle")
+        if kind == "behind":
+            now, then = last.positions.get(name, {}), first.positions.get(name, {})
+            stuck = [tp for tp, n in last.lag.get(name, {}).items() if n and now.get(tp) ==
+                     then.get(tp)]
+            return (f"job {name}'s source is not reading {stuck[0]} (its position did not "
+                    "move): check its TaskManager log, backpressure and the topic" if stuck
+                    else f"job {name} reads, but slower than its input: give it more time")
+        return {"no-source-metrics": f"job {name} reports no Kafka source metrics: does it "
+                                     "read Kafka, and were its splits assigned?",
+                "checkpoint": f"job {name} completed no checkpoint after catching up: is "
+                              f"checkpointing on and succeeding? (GET /jobs/{jid}/checkpoints)",
+                "open-transaction": f"{name}: a transactional producer (an exactly-once sink) "
+                                    "holds a transaction open: is its job checkpointing?",
+                "unknown-topic": f"{name}: a topic it reads is missing or ambiguous",
+                }.get(kind, "end offsets keep moving: is something still producing?")
+
+
+def _tx_reason(key: Key, ends: Mapping[Key, PartitionEnds]) -> str:
+    if key not in ends:
+        return f"no end offset for {name_of(key)} (topic deleted?)"
+    e = ends[key]
+    return f"open transaction on {name_of(key)} ({e.high - e.stable} uncommitted offsets)"

@@ -1,0 +1,139 @@
+"""The checks of a blue/green run, derived from the model for every sink of v1 and v2.
+
+Each function reads the sinks it needs at the moment it is called (the run calls them
+on settled data) and returns :class:`~harness.checks.CheckResult` values whose evidence
+says what was compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from harness.checks.derive import (
+    SinkExpectation,
+    changed_columns,
+    complete,
+    expectation,
+    v1_v2_parity,
+)
+from harness.checks.result import CheckResult
+from harness.checks.sinks import (
+    SinkSnapshot,
+    no_duplicates_by_key,
+    read_sink,
+    same_key_encoding,
+)
+from harness.data.product import ProductData
+from harness.data.schema import columns_from_ddl, primary_key_from_ddl
+from harness.deploy.flink import FlinkDeployer
+from harness.flink.rest import FlinkRestClient
+from harness.strategy.bluegreen_setup import PreparedRun
+
+
+@dataclass
+class SinkReader:
+    """Reads a physical table of the run by its DDL (key, upsert or append)."""
+
+    deployer: FlinkDeployer
+
+    def read(self, physical: str, ddl: str) -> SinkSnapshot:
+        adapted = self.deployer.adapt(ddl)
+        return read_sink(self.deployer.target.bootstrap_servers, self.deployer.topic(physical),
+                         table=physical, key=primary_key_from_ddl(ddl),
+                         upsert=adapted.connector == "upsert-kafka")
+
+
+def _identity(expect: SinkExpectation, sink: SinkSnapshot) -> list[str] | None:
+    """For an append sink, the column its source key lands in identifies one event."""
+    if sink.upsert or sink.key or expect.expect_from is None:
+        return None
+    return list(expect.key)
+
+
+def sink_checks(prepared: PreparedRun, reader: SinkReader, data: ProductData,
+                tables: dict[str, str], *, v2: bool) -> list[CheckResult]:
+    """``no_duplicates`` and, where the ledger predicts the keys, ``nothing_lost``.
+
+    Args:
+        tables: Logical table -> the physical table to read.
+        v2: Read the tables with the v2 model's SQL (the redeployed versions).
+    """
+    results = []
+    model, lineage = (prepared.v2, prepared.lineage_v2) if v2 else \
+        (prepared.v1, prepared.lineage_v1)
+    ddls = {r.table: r.ddl for r in prepared.plan.redeploy} if v2 else {}
+    for logical, physical in tables.items():
+        expect = expectation(model, lineage, logical)
+        if v2 and expect.expect_from is None and logical in prepared.v1.tables:
+            promised = expectation(prepared.v1, prepared.lineage_v1, logical)
+            if promised.expect_from is not None:  # v2 must keep what v1 promises
+                expect = SinkExpectation(
+                    expect.table, expect.key, expect.columns, promised.expect_from,
+                    f"{promised.why} in v1; v2 must keep it, but: {expect.why}")
+        sink = reader.read(physical, ddls.get(logical) or model.tables[logical].ddl)
+        results.append(no_duplicates_by_key(sink, identity=_identity(expect, sink)))
+        if expect.expect_from is not None:
+            lost = complete(expect, sink, data.acked(expect.expect_from))
+            if lost is not None:
+                results.append(lost)
+    return results
+
+
+def comparison_checks(prepared: PreparedRun, reader: SinkReader) -> list[CheckResult]:
+    """For every redeployed table: parity of v1 and v2 and the same key encoding."""
+    results = []
+    changed = changed_columns(prepared.v1, prepared.plan)
+    for step in prepared.plan.redeploy:
+        if step.table not in prepared.v1.tables or not prepared.v1.tables[step.table].ddl:
+            continue
+        expect = expectation(prepared.v1, prepared.lineage_v1, step.table)
+        old = reader.read(step.table, prepared.v1.tables[step.table].ddl)
+        new = reader.read(step.new_name, step.ddl)
+        v2_columns = [c.name for c in columns_from_ddl(step.ddl)]
+        results += v1_v2_parity(expect, old, new, changed=changed.get(step.table, set()),
+                                v2_columns=v2_columns)
+        if old.upsert and new.upsert:
+            results.append(same_key_encoding(old, new))
+    return results
+
+
+def expectations_text(prepared: PreparedRun) -> dict[str, str]:
+    """Logical sink -> what its checks can and cannot expect (for the report)."""
+    return {name: expectation(prepared.v1, prepared.lineage_v1, name).why
+            for name, table in prepared.v1.tables.items() if not table.is_external}
+
+
+def serving_check(name: str, deployer: FlinkDeployer, rest: FlinkRestClient, *,
+                  expected: dict[str, str], running: list[str],
+                  stopped: dict[str, str], dropped: tuple[str, ...] = ()) -> CheckResult:
+    """The serving map points where it should, and the right statements run or not.
+
+    Args:
+        name: ``promoted`` or ``rolled_back``.
+        expected: Logical table -> the physical table that must serve it.
+        running: Statements that must be RUNNING.
+        stopped: Statement -> job id of statements that must not be running any more.
+        dropped: Topics that must not exist any more.
+    """
+    serving = deployer.serving.tables()
+    wrong = {t: serving.get(t, t) for t, want in expected.items() if serving.get(t, t) != want}
+    states = {n: rest.job(s.job_id or "").state for n, s in deployer.statements.items()
+              if n in running}
+    not_running = {n: states.get(n, "not deployed") for n in running
+                   if states.get(n) != "RUNNING"}
+    still = {n: rest.job(j).state for n, j in stopped.items()
+             if j and rest.job(j).state == "RUNNING"}
+    existing = set(deployer.admin.list_topics(timeout=10).topics)
+    left = sorted(t for t in dropped if t in existing)
+    ok = not (wrong or not_running or still or left)
+    return CheckResult(name, ok,
+                       f"{len(wrong)} tables served wrongly, {len(not_running)} statements not "
+                       f"running, {len(still)} still running that should not, {len(left)} "
+                       "dropped topics left",
+                       {"serving_map": str(deployer.serving.path), "serving": serving,
+                        "served_wrongly": wrong, "not_running": not_running,
+                        "still_running": still, "topics_left": left})
+
+
+Recorder = Callable[[CheckResult], CheckResult]

@@ -1,0 +1,138 @@
+"""Everything a blue/green run knows before it deploys anything, checked up front.
+
+:func:`prepare` loads the product at both refs, plans the change, checks the table list
+against the plan, analyses lineage and plans the synthetic data. Any problem with the
+user's files is raised here, as a :class:`~harness.errors.CutoverError` naming the file
+and the fix, so nothing is deployed for bad input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.data.plan import DataPlan, plan_data
+from harness.errors import CutoverError
+from harness.pipeline.gitrefs import models_between
+from harness.pipeline.lineage import ProductLineage
+from harness.pipeline.model import PipelineModel
+from harness.pipeline.plan import ImpactPlan, plan_change
+from harness.pipeline.tablelist import (
+    TableListCoverage,
+    check_coverage,
+    read_table_list,
+    require_coverage,
+)
+
+THEN = ("promote", "rollback", "promote-rollback")
+
+
+class BlueGreenInputError(CutoverError):
+    """The user's pipeline, refs or options cannot be verified as given."""
+
+
+@dataclass(frozen=True)
+class BlueGreenSpec:
+    """What to verify: a pipeline folder of a git checkout, two refs, and how to end.
+
+    Attributes:
+        pipelines: The ``pipelines`` folder (shift_left layout) or a plain folder.
+        from_ref: The ref running now (v1).
+        to_ref: The ref to deploy (v2 of the changed statements and descendants).
+        then: ``promote``, ``rollback`` or ``promote-rollback``.
+        table_list: The runbook's ``statements-to-deploy.txt``, checked against the plan.
+        records: Records of each leaf source when seeding (parents get fewer).
+        rate_per_s: Rate of the live feed while v2 is deployed.
+        seed: Seed of all synthetic values.
+        settle_timeout_s: How long settling may take before the run fails.
+    """
+
+    pipelines: Path
+    from_ref: str
+    to_ref: str
+    then: str = "promote"
+    table_list: Path | None = None
+    records: int = 600
+    rate_per_s: float = 100.0
+    seed: int = 20261201
+    settle_timeout_s: float = 120.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"pipelines": str(self.pipelines), "from_ref": self.from_ref,
+                "to_ref": self.to_ref, "then": self.then,
+                "table_list": str(self.table_list) if self.table_list else None,
+                "records": self.records, "rate_per_s": self.rate_per_s, "seed": self.seed,
+                "settle_timeout_s": self.settle_timeout_s}
+
+
+@dataclass
+class PreparedRun:
+    """The spec, resolved: models, plan, lineage and data plan."""
+
+    spec: BlueGreenSpec
+    v1: PipelineModel
+    v2: PipelineModel
+    changed: list[str]
+    plan: ImpactPlan
+    lineage_v1: ProductLineage
+    lineage_v2: ProductLineage
+    data: DataPlan
+    extra_ddl: dict[str, str] = field(default_factory=dict)
+    coverage: TableListCoverage | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def _not_fed_by_kafka(model: PipelineModel, name: str) -> str | None:
+    ddl = model.tables[name].ddl.lower()
+    if "debezium" in ddl:
+        return ("it is a CDC topic (a Debezium format); its rows come from PostgreSQL "
+                "through Debezium, not from synthetic Kafka records")
+    return None
+
+
+def inferred_ddl(lineage: ProductLineage, name: str) -> str:
+    """A CREATE TABLE for an external the project has no DDL for (an append JSON topic)."""
+    columns = ",\n  ".join(f"`{c.name}` {c.type}" for c in lineage.columns(name))
+    return (f"CREATE TABLE `{name}` (\n  {columns}\n) WITH (\n  'changelog.mode' = 'append',\n"
+            "  'value.format' = 'json-registry',\n  'scan.startup.mode' = 'earliest-offset'\n)")
+
+
+def _check_spec(spec: BlueGreenSpec) -> None:
+    if spec.then not in THEN:
+        raise BlueGreenInputError(f"--then {spec.then!r} is not one of {', '.join(THEN)}")
+    if spec.records < 1 or spec.rate_per_s <= 0:
+        raise BlueGreenInputError("--records must be at least 1 and --rate-per-s positive")
+
+
+def prepare(spec: BlueGreenSpec) -> PreparedRun:
+    """Resolve ``spec`` without touching any service.
+
+    Raises:
+        CutoverError: The folder, refs, SQL, table list or options cannot be verified;
+            the message names the file and the fix.
+    """
+    _check_spec(spec)
+    v1, v2, changed = models_between(spec.pipelines, spec.from_ref, spec.to_ref)
+    if not changed:
+        raise BlueGreenInputError(
+            f"no statement changed between {spec.from_ref} and {spec.to_ref} in "
+            f"{spec.pipelines}; pass the release branch as --to (`git diff --stat "
+            f"{spec.from_ref} {spec.to_ref} -- {spec.pipelines}` shows what differs)")
+    plan = plan_change(v2, changed)
+    coverage = None
+    if spec.table_list is not None:
+        coverage = check_coverage(read_table_list(spec.table_list), plan, v2)
+        require_coverage(coverage, spec.table_list, plan)
+    lineage_v1, lineage_v2 = ProductLineage(v1), ProductLineage(v2)
+    data = plan_data(v1, lineage_v1, records=spec.records,
+                     feedable=lambda name: _not_fed_by_kafka(v1, name))
+    extra = {name: inferred_ddl(lineage_v1, name) for name in v1.external
+             if not v1.tables[name].ddl}
+    warnings = [*v1.warnings, *v2.warnings, *data.warnings]
+    if coverage is not None and coverage.extra:
+        warnings.append(f"table list {spec.table_list} also names {coverage.extra}, which the "
+                        "change does not touch: shift_left would restart those green "
+                        "statements")
+    return PreparedRun(spec, v1, v2, changed, plan, lineage_v1, lineage_v2, data, extra,
+                       coverage, list(dict.fromkeys(warnings)))

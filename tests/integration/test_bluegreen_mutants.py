@@ -1,0 +1,71 @@
+"""Every blue/green check is proven to fail: real mutants of the reference product run on
+the stack, and the right check fails with evidence, right after the data settles.
+
+Checks are not recorded with the scenario here (a failed one would fail the test); the
+test asserts on the outcome instead.
+"""
+
+from fixtures import factories
+from fixtures.reference import sentiment_pipelines
+
+
+def failed(outcome):
+    return {c.name: c for c in outcome.failed}
+
+
+def restart_a_green_statement(run):
+    """What a careless deploy tool does: cancel a green statement and submit it again."""
+    run.deployer.stop("src_tickers")
+    run.deployer.submit(run.prepared.v1, "src_tickers", version="v1", reason="mutant restart")
+
+
+drops_rows = factories.bluegreen(pipelines=sentiment_pipelines, from_ref="main",
+                                 to_ref="mutant_drops_rows", then="rollback",
+                                 record_checks=False)
+key_encoding = factories.bluegreen(pipelines=sentiment_pipelines, from_ref="main",
+                                   to_ref="mutant_key_encoding", then="rollback",
+                                   record_checks=False)
+append_duplicates = factories.bluegreen(pipelines=sentiment_pipelines, from_ref="main",
+                                        to_ref="mutant_append_duplicates", then="rollback",
+                                        record_checks=False)
+restarts_green = factories.bluegreen(pipelines=sentiment_pipelines, from_ref="main",
+                                     to_ref="add_sentiment_label", then="rollback",
+                                     record_checks=False,
+                                     hooks={"plan_deploying": restart_a_green_statement})
+
+
+def test_a_v2_that_drops_rows_fails_nothing_lost_and_parity_with_the_missing_keys(drops_rows):
+    outcome = drops_rows.run()
+    fails = failed(outcome)
+    lost = fails["v2:nothing_lost(int_article_sentiment_v2)"]
+    assert lost.evidence["missing"] > 0
+    assert lost.evidence["examples"] and all(k.endswith("7") for k in lost.evidence["examples"])
+    assert "v1 promises" in lost.evidence["compared"] or "in v1" in lost.evidence["compared"]
+    only_v1 = fails["v1_v2:parity(int_article_sentiment)"].evidence["only_v1"]
+    assert only_v1 and all(k.endswith("7") for k in only_v1)
+    assert not any(name.startswith("v1:") for name in fails)  # v1 itself is fine
+    assert outcome.figures["last_input_to_verdict_s"] < 30
+
+
+def test_a_v2_with_another_key_encoding_fails_same_key_encoding(key_encoding):
+    outcome = key_encoding.run()
+    fails = failed(outcome)
+    assert set(fails) == {"v1_v2:same_key_encoding(int_article_sentiment, "
+                          "int_article_sentiment_v2)"}, list(fails)
+    example = fails[next(iter(fails))].evidence["examples"][0]
+    assert example["v1"].startswith("b'{") and not example["v2"].startswith("b'{")
+
+
+def test_a_v2_writing_duplicates_into_an_append_sink_fails_no_duplicates(append_duplicates):
+    outcome = append_duplicates.run()
+    fails = failed(outcome)
+    dupes = fails["v2:no_duplicates(src_scores_v2)"]
+    assert dupes.evidence["duplicated_keys"] > 0 and dupes.evidence["examples"]
+    assert "append rows" in dupes.evidence["compared"]
+
+
+def test_a_change_that_restarts_a_green_statement_fails_green_untouched(restarts_green):
+    outcome = restarts_green.run()
+    fails = failed(outcome)
+    problems = fails["v2:green_untouched"].evidence["problems"]
+    assert any(p.startswith("src_tickers:") for p in problems), problems

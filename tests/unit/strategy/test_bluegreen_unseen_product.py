@@ -1,0 +1,56 @@
+"""A product cutover has never seen: a plain folder, a raw topic without DDL, vendor SQL."""
+
+import subprocess
+
+import pytest
+
+from harness.cli import main
+from harness.strategy.bluegreen_setup import BlueGreenSpec, prepare
+
+ORDERS_DDL = """CREATE TABLE src_orders (
+  order_id STRING, customer_id STRING, amount DOUBLE, PRIMARY KEY (order_id) NOT ENFORCED
+) WITH ('changelog.mode' = 'upsert', 'key.format' = 'json-registry',
+        'value.format' = 'json-registry');
+"""
+ORDERS_DML = """INSERT INTO src_orders
+SELECT order_id, customer_id, CAST(amount AS DOUBLE) FROM raw_orders WHERE amount > 0;
+"""
+
+
+def git(repo, *args):
+    subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", "-C", str(repo),
+                    *args], check=True, capture_output=True)
+
+
+@pytest.fixture
+def repo(tmp_path):
+    folder = tmp_path / "repo" / "pipelines"
+    folder.mkdir(parents=True)
+    (folder / "ddl.src_orders.sql").write_text(ORDERS_DDL)
+    (folder / "dml.src_orders.sql").write_text(ORDERS_DML)
+    git(folder.parent, "init", "-q", "-b", "main")
+    git(folder.parent, "add", "-A")
+    git(folder.parent, "commit", "-q", "-m", "v1")
+    git(folder.parent, "checkout", "-q", "-b", "release")
+    (folder / "dml.src_orders.sql").write_text(ORDERS_DML.replace("> 0", ">= 0"))
+    git(folder.parent, "commit", "-q", "-am", "v2")
+    return folder
+
+
+def test_a_raw_topic_without_ddl_gets_inferred_columns_and_a_generated_table(repo):
+    prepared = prepare(BlueGreenSpec(pipelines=repo, from_ref="main", to_ref="release"))
+    source = prepared.data.source("raw_orders")
+    assert {c.name for c in source.columns} == {"order_id", "customer_id", "amount"}
+    assert source.inferred and source.key == "order_id"
+    assert "CREATE TABLE `raw_orders`" in prepared.extra_ddl["raw_orders"]
+    assert "inferred" in prepared.data.render_text()
+
+
+def test_select_star_from_a_raw_topic_without_ddl_exits_2_naming_the_file(repo, capsys):
+    git(repo.parent, "checkout", "-q", "-b", "star", "main")
+    (repo / "dml.src_orders.sql").write_text("INSERT INTO src_orders SELECT * FROM raw_orders;")
+    git(repo.parent, "commit", "-q", "-am", "star")
+    code = main(["verify", "bluegreen", str(repo), "--from", "star", "--to", "release"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "dml.src_orders.sql" in err and "ddl.raw_orders.sql" in err
