@@ -30,6 +30,17 @@ class PartitionEnds:
     high: int
 
 
+def gap(next_offset: int | None, ends: PartitionEnds) -> tuple[int, int] | None:
+    """The offsets [start, LSO) a source has not read; None when there are none."""
+    start = ends.low if next_offset is None else max(next_offset, ends.low)
+    return (start, ends.stable) if start < ends.stable else None
+
+
+def name_of(key: Key) -> str:
+    """``topic[partition]``."""
+    return f"{key[0]}[{key[1]}]"
+
+
 class OffsetSource(Protocol):
     """What the settler needs from Kafka (the real one is :class:`KafkaOffsets`)."""
 

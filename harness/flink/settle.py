@@ -11,32 +11,30 @@ What the metrics mean, as probed on Flink 1.20.3 with connector 3.4.0-1.20:
 
 - ``GET /jobs/<j>/vertices/<v>/metrics`` lists ``<subtask>.Source__<table>[<n>].
   KafkaSourceReader.topic.<topic>.partition.<p>.currentOffset`` (and ``committedOffset``)
-  for every partition assigned to a subtask. Flink's metric query service replaces ``.``
-  in the topic with ``_`` (``probe.src`` -> ``probe_src``), so names are matched against
-  Kafka's topics in sanitised form.
+  for each partition assigned to a subtask, with ``.`` in the topic replaced by ``_``
+  (``probe.src`` -> ``probe_src``): names are matched to Kafka's topics in that form.
 - ``currentOffset`` is the offset of the last record the reader EMITTED (set in the task
-  thread as a record leaves the split), not the next to read: 5 records (offsets 0-4)
-  gave 4. An idle or empty partition is reported too, as -1.
-- ``committedOffset`` is the next offset as of a completed checkpoint (5 above), but it
-  updates only when the consumer's commit callback runs in the next ``poll()``, which
-  blocks up to 10 s on an idle topic; it serves only as a lower bound of the position
-  (a source started at ``latest-offset`` that read nothing has currentOffset -1).
-- Values come from the JobManager's metric store, refreshed at most every second and
-  asynchronously: the first read after a quiet spell can be seconds old. That is
-  conservative here, since end offsets are read before metrics.
-- ``GET /jobs/<j>/checkpoints`` is cached for ~3 s; the job metric
-  ``lastCompletedCheckpointId`` is fresher, so a new id is looked up in
-  ``/checkpoints/details/<id>`` for its ``trigger_timestamp`` (while that 404s, the
-  overview's ``latest.completed`` is used).
-- An exactly-once sink topic had high watermark 6 for 5 records (commit marker at 5);
-  its reader reported currentOffset 4 and committed 5. So "caught up" compares
+  thread), not the next to read: 5 records (offsets 0-4) gave 4. An empty or unread
+  partition is reported too, as -1. ``committedOffset`` is the next offset as of a
+  completed checkpoint (5), but it updates only when the commit callback runs in the
+  next ``poll()`` (up to 10 s on an idle topic): only a lower bound of the position.
+- Metric values come from the JobManager's store, refreshed at most every second and
+  asynchronously: the first read after a quiet spell was 27 s old. End offsets are read
+  before metrics, so staleness only delays settling.
+- ``/jobs/<j>/checkpoints`` (and ``.../details/<id>``, 404 meanwhile) lags ~3 s behind
+  the job metric ``lastCompletedCheckpointId``. So a checkpoint counts as triggered after
+  the caught-up time if its ``trigger_timestamp`` says so, or if its id exceeds the last
+  completed id of a job-metric snapshot taken later with no checkpoint in progress (the
+  snapshot's time is ``timestamps.RUNNING + runningTime``).
+- An exactly-once sink topic had high watermark 6 for 5 records (commit marker at 5)
+  while its reader reported currentOffset 4 (group offset 5). So "caught up" compares
   ``currentOffset + 1`` with the read_committed end (last stable offset, LSO), and a gap
-  left is probed (:mod:`harness.flink.kafka_offsets`): a gap without a visible record
-  (markers, aborted records) is caught up. High watermark > LSO is an open transaction,
+  left is probed (:mod:`harness.flink.kafka_offsets`): one without a visible record
+  (markers, aborted records) is caught up. High watermark > LSO is an open transaction:
   not settled. An empty partition (end == low watermark) is caught up. ``pendingRecords``
-  is summed per subtask, not per partition: unused.
+  is per subtask, not per partition: unused.
 
-Lag is in offsets from a source's position to the LSO (so it may count markers), and 0
+Lag is in offsets from a source's position to the LSO (it may count markers), and 0
 whenever the gap holds no visible record.
 """
 
@@ -48,14 +46,16 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+from confluent_kafka import KafkaException
+
 from harness.flink.errors import FlinkError
-from harness.flink.kafka_offsets import KafkaOffsets, Key, OffsetSource, PartitionEnds
+from harness.flink.kafka_offsets import KafkaOffsets, Key, OffsetSource, PartitionEnds, gap, name_of
 from harness.flink.rest import FlinkRestClient
 from harness.wait import WaitTimeout
 
-_METRIC = re.compile(r"^(?P<subtask>\d+)\.(?P<operator>[^.]+)\.KafkaSourceReader\.topic\."
-                     r"(?P<topic>.+)\.partition\.(?P<partition>\d+)\."
-                     r"(?P<metric>currentOffset|committedOffset)$")
+_METRIC = re.compile(r"^\d+\.[^.]+\.KafkaSourceReader\.topic\.(?P<topic>.+)\.partition\."
+                     r"(?P<partition>\d+)\.(?P<metric>currentOffset|committedOffset)$")
 _MAX_GET = 2500  # characters of ?get=; Flink's REST server rejects request lines > 4 KiB
 
 
@@ -82,10 +82,8 @@ class SettleTimeout(WaitTimeout):
 
 @dataclass(frozen=True)
 class SourceMetric:
-    """A parsed KafkaSourceReader partition metric id."""
+    """A parsed ``<subtask>.<operator>.KafkaSourceReader...`` partition metric id."""
 
-    subtask: int
-    operator: str
     topic: str  # as Flink reports it: maybe sanitised
     partition: int
     metric: str  # currentOffset | committedOffset
@@ -94,8 +92,7 @@ class SourceMetric:
 def parse_source_metric(metric_id: str) -> SourceMetric | None:
     """Parse a vertex metric id; None when it is not a Kafka source partition metric."""
     m = _METRIC.match(metric_id)
-    return None if m is None else SourceMetric(int(m["subtask"]), m["operator"], m["topic"],
-                                               int(m["partition"]), m["metric"])
+    return None if m is None else SourceMetric(m["topic"], int(m["partition"]), m["metric"])
 
 
 def resolve_topic(reported: str, topics: Iterable[str]) -> list[str]:
@@ -109,16 +106,6 @@ def position(current: int, committed: int) -> int | None:
     """Next offset a source reads, from its two metrics; None if it read nothing."""
     best = max(current + 1 if current >= 0 else -1, committed)
     return best if best >= 0 else None
-
-
-def gap(next_offset: int | None, ends: PartitionEnds) -> tuple[int, int] | None:
-    """The offsets [start, LSO) a source has not read; None when there are none."""
-    start = ends.low if next_offset is None else max(next_offset, ends.low)
-    return (start, ends.stable) if start < ends.stable else None
-
-
-def name_of(key: Key) -> str:
-    return f"{key[0]}[{key[1]}]"
 
 
 @dataclass
@@ -205,11 +192,8 @@ class Settler:
                ) -> dict[Key, list[tuple[str, str, SourceMetric]]]:
         """Partitions the job's sources read with their metrics; discovery is cached and
         redone (at most every second) while none are known or a topic gained partitions."""
-        seen: dict[str, set[int]] = {}
-        for _, _, m in mem.sources:
-            seen.setdefault(m.topic, set()).add(m.partition)
-        grown = any(topics.get(t, 0) > len(ps) for r, ps in seen.items()
-                    for t in resolve_topic(r, topics)[:1])
+        seen = {(t, m.partition) for _, _, m in mem.sources for t in resolve_topic(m.topic, topics)}
+        grown = any(topics.get(t, 0) > sum(1 for u, _ in seen if u == t) for t, _ in seen)
         if (not seen or grown) and time.monotonic() - mem.discovered_at > 1.0:
             vertices = [v["id"] for v in self._get(f"/jobs/{jid}")["vertices"]]
             mem.sources = [(vid, m["id"], parsed) for vid in vertices
@@ -224,9 +208,8 @@ class Settler:
                                  f"matches {found or 'no topic'}")
                 return {}
             parts.setdefault((found[0], source[2].partition), []).append(source)
-        for topic in {t for t, _ in parts}:
-            for p in range(topics.get(topic, 0)):
-                parts.setdefault((topic, p), [])  # not assigned to a reader (yet)
+        for key in {(t, p) for t, _ in parts for p in range(topics.get(t, 0))}:
+            parts.setdefault(key, [])  # not assigned to a reader (yet)
         return parts
 
     def _positions(self, jid: str, parts: Mapping[Key, list[tuple[str, str, SourceMetric]]],
@@ -237,13 +220,10 @@ class Settler:
             by_vertex.setdefault(vid, []).append(mid)
         values: dict[tuple[str, str], int] = {}
         for vid, mids in by_vertex.items():
-            chunks: list[list[str]] = [[]]
-            for mid in sorted(mids):
-                if chunks[-1] and sum(len(c) + 1 for c in chunks[-1]) + len(mid) > _MAX_GET:
-                    chunks.append([])
-                chunks[-1].append(mid)
-            for chunk in chunks:
-                for item in self._get(f"/jobs/{jid}/vertices/{vid}/metrics", get=",".join(chunk)):
+            per = max(1, _MAX_GET // max(len(mid) + 1 for mid in mids))
+            for i in range(0, len(mids), per):
+                get = ",".join(mids[i:i + per])
+                for item in self._get(f"/jobs/{jid}/vertices/{vid}/metrics", get=get):
                     values[(vid, item["id"])] = int(float(item["value"]))
         out: dict[Key, int | None] = {}
         for key, sources in parts.items():
@@ -273,14 +253,12 @@ class Settler:
         for key, (start, _, end) in todo.items():
             if probed.get(key) is False:
                 self._empty[(key, start)] = end
-        lag: dict[str, dict[str, int]] = {}
-        for name, pos in positions.items():
-            lag[name] = {}
-            for key, p in sorted(pos.items()):
-                g = gap(p, ends[key]) if key in ends else None
-                empty = g is None or self._empty.get((key, g[0]), g[0]) >= g[1]
-                lag[name][name_of(key)] = 0 if empty or g is None else g[1] - g[0]
-        return lag
+        return {name: {name_of(k): self._behind(k, p, ends) for k, p in sorted(pos.items())}
+                for name, pos in positions.items()}
+
+    def _behind(self, key: Key, next_offset: int | None, ends: Mapping[Key, PartitionEnds]) -> int:
+        g = gap(next_offset, ends[key]) if key in ends else None
+        return 0 if g is None or self._empty.get((key, g[0]), g[0]) >= g[1] else g[1] - g[0]
 
     def _judge(self, name: str, jid: str, pos: Mapping[Key, int | None],
                ends: Mapping[Key, PartitionEnds], lag: Mapping[str, int], fetched_at: float,
@@ -352,7 +330,11 @@ class Settler:
         outputs, started = list(outputs), time.monotonic()
         first: SettleStatus | None = None
         while True:
-            status = self.status(jobs, outputs=outputs)
+            try:
+                status = self.status(jobs, outputs=outputs)
+            except (FlinkError, KafkaException, httpx.HTTPError) as exc:  # e.g. a job gone
+                status = SettleStatus(False, f"a pass failed: {exc}", {}, time.time(),
+                                      {"pass": "error"})
             first = first or status
             if status.settled:
                 keys = [(t, int(p[:-1])) for t, p in (n.rsplit("[", 1) for n in status.end_offsets)]
@@ -370,7 +352,7 @@ class Settler:
             if time.monotonic() - started >= timeout_s:
                 raise SettleTimeout(self._timeout_message(jobs, first, status, timeout_s),
                                     status)
-            if status.settled or "inputs" not in status.waiting_on:
+            if "inputs" not in status.waiting_on:  # moved inputs: pass again at once
                 time.sleep(interval_s)
 
     def _timeout_message(self, jobs: Mapping[str, str], first: SettleStatus,
@@ -387,12 +369,11 @@ class Settler:
         if kind in ("not-running", "tasks"):
             try:
                 exc = self._get(f"/jobs/{jid}/exceptions", maxExceptions="1")
-                lines = str(exc.get("root-exception") or "").strip().splitlines()
-            except FlinkError:
-                lines = []
-            root = f" (root exception: {lines[0]})" if lines else ""
-            return (f"job {name} ({jid}) is not running{root}: resubmit it, or leave it out "
-                    "of the jobs to settle")
+                root = str(exc.get("root-exception") or "").strip().split("\n")[0]
+            except (FlinkError, httpx.HTTPError):  # a job the cluster does not know
+                root = ""
+            return (f"job {name} ({jid}) is not running{f' ({root})' if root else ''}: "
+                    "resubmit it, or leave it out of the jobs to settle")
         if kind == "behind":
             now, then = last.positions.get(name, {}), first.positions.get(name, {})
             stuck = [tp for tp, n in last.lag.get(name, {}).items() if n and now.get(tp) ==
@@ -407,6 +388,7 @@ class Settler:
                 "open-transaction": f"{name}: a transactional producer (an exactly-once sink) "
                                     "holds a transaction open: is its job checkpointing?",
                 "unknown-topic": f"{name}: a topic it reads is missing or ambiguous",
+                "error": "Flink's REST API or Kafka failed the pass: are they up?",
                 }.get(kind, "end offsets keep moving: is something still producing?")
 
 

@@ -36,6 +36,7 @@ from harness.strategy.bluegreen_checks import (
     expectations_text,
     serving_check,
     sink_checks,
+    tables_of,
 )
 from harness.strategy.bluegreen_setup import PreparedRun
 from harness.strategy.flags import write_json_atomic
@@ -166,6 +167,7 @@ class BlueGreenRun:
         self._last_input = time.monotonic()
         self._settle("v1")
         tables = self._v1_tables()
+        self.reader.clear()
         self._add(sink_checks(self.prepared, self.reader, self.data, tables, v2=False),
                   stage="v1")
         return "v1_settled"
@@ -201,6 +203,8 @@ class BlueGreenRun:
 
     def _check_both(self) -> str:
         plan = self.prepared.plan
+        self.reader.clear()
+        self.reader.prefetch(tables_of(self.prepared, v1=True, v2=True))
         self._add(sink_checks(self.prepared, self.reader, self.data, self._v1_tables(),
                               v2=False), stage="v1")
         self._add(sink_checks(self.prepared, self.reader, self.data,
@@ -230,6 +234,7 @@ class BlueGreenRun:
         self.state.savepoints = dict(self.deployer.savepoints)
         self._send_some_of_everything(scale=0.2)
         self._settle("promoted")
+        self.reader.clear()
         serving = {r.table: r.new_name for r in plan.redeploy}
         self._add([serving_check("promoted", self.deployer, self.rest, expected=serving,
                                  running=[r.new_name for r in plan.redeploy], stopped=old)],
@@ -247,6 +252,7 @@ class BlueGreenRun:
         self.deployer.rollback(plan, model=self.prepared.v1)
         self._send_some_of_everything(scale=0.2)
         self._settle("rolled_back")
+        self.reader.clear()
         v1 = {r.table: r.table for r in plan.redeploy}
         self._add([serving_check("rolled_back", self.deployer, self.rest, expected=v1,
                                  running=list(v1), stopped=v2_jobs,

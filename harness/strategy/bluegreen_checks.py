@@ -8,7 +8,8 @@ says what was compared.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from harness.checks.derive import (
     SinkExpectation,
@@ -33,15 +34,31 @@ from harness.strategy.bluegreen_setup import PreparedRun
 
 @dataclass
 class SinkReader:
-    """Reads a physical table of the run by its DDL (key, upsert or append)."""
+    """Reads physical tables of the run by their DDL (key, upsert or append).
+
+    Reads are cached until :meth:`clear`, so one round of checks reads each topic once;
+    :meth:`prefetch` reads several topics at once.
+    """
 
     deployer: FlinkDeployer
+    cache: dict[str, SinkSnapshot] = field(default_factory=dict)
+
+    def clear(self) -> None:
+        self.cache.clear()
 
     def read(self, physical: str, ddl: str) -> SinkSnapshot:
-        adapted = self.deployer.adapt(ddl)
-        return read_sink(self.deployer.target.bootstrap_servers, self.deployer.topic(physical),
-                         table=physical, key=primary_key_from_ddl(ddl),
-                         upsert=adapted.connector == "upsert-kafka")
+        if physical not in self.cache:
+            adapted = self.deployer.adapt(ddl)
+            self.cache[physical] = read_sink(
+                self.deployer.target.bootstrap_servers, self.deployer.topic(physical),
+                table=physical, key=primary_key_from_ddl(ddl),
+                upsert=adapted.connector == "upsert-kafka")
+        return self.cache[physical]
+
+    def prefetch(self, tables: dict[str, str]) -> None:
+        """Read ``physical -> ddl`` tables concurrently into the cache."""
+        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="sink-reader") as pool:
+            list(pool.map(lambda item: self.read(*item), tables.items()))
 
 
 def _identity(expect: SinkExpectation, sink: SinkSnapshot) -> list[str] | None:
@@ -69,7 +86,7 @@ def sink_checks(prepared: PreparedRun, reader: SinkReader, data: ProductData,
             promised = expectation(prepared.v1, prepared.lineage_v1, logical)
             if promised.expect_from is not None:  # v2 must keep what v1 promises
                 expect = SinkExpectation(
-                    expect.table, expect.key, expect.columns, promised.expect_from,
+                    expect.table, promised.key, expect.columns, promised.expect_from,
                     f"{promised.why} in v1; v2 must keep it, but: {expect.why}")
         sink = reader.read(physical, ddls.get(logical) or model.tables[logical].ddl)
         results.append(no_duplicates_by_key(sink, identity=_identity(expect, sink)))
@@ -96,6 +113,17 @@ def comparison_checks(prepared: PreparedRun, reader: SinkReader) -> list[CheckRe
         if old.upsert and new.upsert:
             results.append(same_key_encoding(old, new))
     return results
+
+
+def tables_of(prepared: PreparedRun, *, v1: bool, v2: bool) -> dict[str, str]:
+    """Physical table -> DDL of every v1 sink and/or every v2 table of the plan."""
+    tables = {}
+    if v1:
+        tables.update({n: t.ddl for n, t in prepared.v1.tables.items()
+                       if not t.is_external and t.ddl})
+    if v2:
+        tables.update({r.new_name: r.ddl for r in prepared.plan.redeploy})
+    return tables
 
 
 def expectations_text(prepared: PreparedRun) -> dict[str, str]:

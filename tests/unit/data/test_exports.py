@@ -1,6 +1,6 @@
 import harness.data
 
-MODULES = {"generator", "injector", "ledger", "postgres_writer", "schema"}
+MODULES = {"generator", "injector", "ledger", "plan", "postgres_writer", "product", "schema"}
 
 
 def test_public_names_are_exported_deliberately():

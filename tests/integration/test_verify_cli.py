@@ -1,0 +1,40 @@
+"""`cutover verify bluegreen` as a user runs it: a git checkout, two refs, one command.
+
+The mutant that drops rows must exit 1, print one JSON object naming the failed checks
+with the missing keys as evidence, and leave the report, JUnit and bundle behind.
+"""
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from fixtures.reference import sentiment_pipelines
+from tests.integration.run_root import private_run_root
+
+CUTOVER = [sys.executable, "-m", "harness.cli"]
+
+
+def test_verify_of_a_lossy_release_exits_1_with_the_missing_keys(tmp_path):
+    pipelines = sentiment_pipelines(tmp_path)
+    with private_run_root() as run_root:
+        done = subprocess.run(
+            [*CUTOVER, "verify", "bluegreen", str(pipelines), "--from", "main", "--to",
+             "mutant_drops_rows", "--then", "rollback", "--records", "300", "--json",
+             "--results", str(tmp_path / "results"), f"--run-root={run_root}"],
+            capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-3000:]
+    outcome = json.loads(done.stdout)
+    assert outcome["outcome"] == "failed"
+    assert [r["new_name"] for r in outcome["plan"]["redeploy"]] == [
+        "int_article_sentiment_v2", "fct_ticker_sentiment_v2", "v_sector_sentiment_v2"]
+    failed = {c["name"]: c for c in outcome["checks"] if not c["ok"]}
+    lost = failed["v2:nothing_lost(int_article_sentiment_v2)"]
+    assert all(key.endswith("7") for key in lost["evidence"]["examples"])
+    assert "rolled_back:rolled_back" not in failed  # the rollback itself worked
+    assert "REDEPLOY  int_article_sentiment -> int_article_sentiment_v2" in done.stderr
+    assert "article_id from raw_articles.article_id" in done.stderr  # the data plan
+    assert Path(outcome["report"]).is_file()
+    junit = ET.parse(outcome["junit"]).getroot()
+    assert junit.find(".//failure") is not None
