@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.checks.result import EXAMPLES, CheckResult
-from harness.readers import read_topic
+from harness.readers import TopicSnapshot, read_topic
 
 Row = dict[str, Any]
 
@@ -59,13 +59,7 @@ class SinkSnapshot:
         """The rows a consumer holds: the last per key bytes (upsert), or all (append)."""
         if not self.upsert:
             return [(k, v) for k, v in self.records if v is not None]
-        view: dict[bytes | None, Row] = {}
-        for raw, value in self.records:
-            if value is None:
-                view.pop(raw, None)
-            else:
-                view[raw] = value
-        return list(view.items())
+        return list(TopicSnapshot(list(self.records)).upsert_view().items())
 
     def rows(self) -> list[Row]:
         return [row for _, row in self.live()]

@@ -1,14 +1,17 @@
-"""Kafka offsets for settling: batched end offsets and probes of offset gaps.
+"""Where a Flink KafkaSource is, and where Kafka's partitions end: the facts of settling.
 
-``ends`` reads each partition's low watermark, read_committed end (the last stable
-offset, LSO) and high watermark with three batched ListOffsets requests; a high watermark
-above the LSO means an open transaction. ``has_records`` tells whether a range of offsets
-holds any record a read_committed consumer sees: the gap between a source's position and
-the LSO may hold only transaction commit markers or aborted records.
+A source's position comes from its ``KafkaSourceReader`` partition metrics (what they
+mean is in :mod:`harness.flink.settle`); ``.`` in topic names is reported as ``_``.
+:class:`KafkaOffsets` reads each partition's low watermark, read_committed end (the last
+stable offset, LSO) and high watermark with three batched ListOffsets requests (a high
+watermark above the LSO is an open transaction), and probes whether the gap between a
+source's position and the LSO holds any record a read_committed consumer sees: it may hold
+only transaction commit markers or aborted records.
 """
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Iterable, Mapping
@@ -19,6 +22,8 @@ from confluent_kafka import Consumer, IsolationLevel, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec  # type: ignore[attr-defined]
 
 Key = tuple[str, int]
+_METRIC = re.compile(r"^\d+\.[^.]+\.KafkaSourceReader\.topic\.(?P<topic>.+)\.partition\."
+                     r"(?P<partition>\d+)\.(?P<metric>currentOffset|committedOffset)$")
 
 
 @dataclass(frozen=True)
@@ -31,7 +36,15 @@ class PartitionEnds:
 
 
 def gap(next_offset: int | None, ends: PartitionEnds) -> tuple[int, int] | None:
-    """The offsets [start, LSO) a source has not read; None when there are none."""
+    """The offsets a source has not read yet.
+
+    Args:
+        next_offset: The next offset the source reads; None if it read nothing.
+        ends: The partition's offsets now.
+
+    Returns:
+        ``(start, LSO)``, or None when there is nothing left (an empty partition too).
+    """
     start = ends.low if next_offset is None else max(next_offset, ends.low)
     return (start, ends.stable) if start < ends.stable else None
 
@@ -39,6 +52,50 @@ def gap(next_offset: int | None, ends: PartitionEnds) -> tuple[int, int] | None:
 def name_of(key: Key) -> str:
     """``topic[partition]``."""
     return f"{key[0]}[{key[1]}]"
+
+
+@dataclass(frozen=True)
+class SourceMetric:
+    """A parsed ``<subtask>.<operator>.KafkaSourceReader...`` partition metric id."""
+
+    topic: str  # as Flink reports it: maybe sanitised
+    partition: int
+    metric: str  # currentOffset | committedOffset
+
+
+def parse_source_metric(metric_id: str) -> SourceMetric | None:
+    """Parse a vertex metric id of ``GET /jobs/<j>/vertices/<v>/metrics``.
+
+    Returns:
+        The topic (as reported), partition and metric name; None for any other metric.
+    """
+    m = _METRIC.match(metric_id)
+    return None if m is None else SourceMetric(m["topic"], int(m["partition"]), m["metric"])
+
+
+def resolve_topic(reported: str, topics: Iterable[str]) -> list[str]:
+    """The existing topics a metric's topic name may stand for.
+
+    Returns:
+        ``[reported]`` if it exists, else every topic whose dots, made ``_``, give it.
+    """
+    known = set(topics)
+    return [reported] if reported in known else sorted(
+        t for t in known if t.replace(".", "_") == reported)
+
+
+def position(current: int, committed: int) -> int | None:
+    """The next offset a source reads.
+
+    Args:
+        current: ``currentOffset``: the last record emitted, or -1.
+        committed: ``committedOffset``: the next offset as of a checkpoint, or -1.
+
+    Returns:
+        The larger of ``current + 1`` and ``committed``; None if both are unknown.
+    """
+    best = max(current + 1 if current >= 0 else -1, committed)
+    return best if best >= 0 else None
 
 
 class OffsetSource(Protocol):
@@ -62,16 +119,16 @@ class KafkaOffsets:
                                   "isolation.level": "read_committed"})
 
     def topics(self) -> dict[str, int]:
-        """Partition count of every topic."""
+        """Returns the partition count of every topic."""
         meta = self.admin.list_topics(timeout=10).topics
         return {n: len(t.partitions) for n, t in meta.items() if t.error is None}
 
     def ends(self, keys: Iterable[Key]) -> dict[Key, PartitionEnds]:
-        """Low watermark, LSO and high watermark; partitions that fail are left out."""
+        """Returns the offsets of the partitions ``keys``; those that fail are left out."""
         tps = [TopicPartition(t, p) for t, p in sorted(set(keys))]
-        asks = [(OffsetSpec.earliest(), IsolationLevel.READ_UNCOMMITTED),  # type: ignore
-                (OffsetSpec.latest(), IsolationLevel.READ_COMMITTED),  # type: ignore
-                (OffsetSpec.latest(), IsolationLevel.READ_UNCOMMITTED)]  # type: ignore
+        asks = [(OffsetSpec.earliest(), IsolationLevel.READ_UNCOMMITTED),  # type: ignore[no-untyped-call]
+                (OffsetSpec.latest(), IsolationLevel.READ_COMMITTED),  # type: ignore[no-untyped-call]
+                (OffsetSpec.latest(), IsolationLevel.READ_UNCOMMITTED)]  # type: ignore[no-untyped-call]
         futures = [self.admin.list_offsets({tp: spec for tp in tps}, isolation_level=iso,
                                            request_timeout=10) for spec, iso in asks] if tps else []
         out: dict[Key, PartitionEnds] = {}
@@ -85,7 +142,16 @@ class KafkaOffsets:
 
     def has_records(self, ranges: Mapping[Key, tuple[int, int]],
                     timeout_s: float) -> dict[Key, bool]:
-        """Whether each [start, end) holds a committed record; unresolved ones left out."""
+        """Whether each partition's ``[start, end)`` holds a committed record.
+
+        Args:
+            ranges: Partition -> offsets to look at.
+            timeout_s: Longest time to read.
+
+        Returns:
+            Partition -> True if a record is there; partitions still unresolved at the
+            timeout are left out (the caller counts them as behind).
+        """
         out: dict[Key, bool] = {}
         self.consumer.assign([TopicPartition(t, p, s) for (t, p), (s, _) in ranges.items()])
         deadline = time.monotonic() + timeout_s
@@ -105,4 +171,5 @@ class KafkaOffsets:
         return out
 
     def close(self) -> None:
+        """Close the consumer (the admin client needs no closing)."""
         self.consumer.close()

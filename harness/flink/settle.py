@@ -33,14 +33,10 @@ What the metrics mean, as probed on Flink 1.20.3 with connector 3.4.0-1.20:
   (markers, aborted records) is caught up. High watermark > LSO is an open transaction:
   not settled. An empty partition (end == low watermark) is caught up. ``pendingRecords``
   is per subtask, not per partition: unused.
-
-Lag is in offsets from a source's position to the LSO (it may count markers), and 0
-whenever the gap holds no visible record.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -49,27 +45,35 @@ from typing import Any
 import httpx
 from confluent_kafka import KafkaException
 
+from harness.flink import kafka_offsets as ko
 from harness.flink.errors import FlinkError
-from harness.flink.kafka_offsets import KafkaOffsets, Key, OffsetSource, PartitionEnds, gap, name_of
 from harness.flink.rest import FlinkRestClient
 from harness.wait import WaitTimeout
-
-_METRIC = re.compile(r"^\d+\.[^.]+\.KafkaSourceReader\.topic\.(?P<topic>.+)\.partition\."
-                     r"(?P<partition>\d+)\.(?P<metric>currentOffset|committedOffset)$")
-_MAX_GET = 2500  # characters of ?get=; Flink's REST server rejects request lines > 4 KiB
 
 
 @dataclass(frozen=True)
 class SettleStatus:
-    """One pass over the jobs: settled or not, why not, and how far behind each source is."""
+    """One pass over the jobs: settled or not, why not, and how far behind each source is.
+
+    Attributes:
+        settled: Every job settled (and no output has an open transaction).
+        reason: One line: why not settled yet, per job, or ``"settled"``.
+        lag: Statement name -> ``"topic[partition]"`` -> offsets from its position to the
+            LSO (so maybe commit markers), 0 when no visible record is left.
+        checked_at: ``time.time()`` at the end of the pass.
+        waiting_on: Statement name -> its blocker: ``not-running``, ``tasks``, ``behind``,
+            ``no-source-metrics``, ``unknown-topic``, ``open-transaction``, ``checkpoint``.
+        positions: Statement name -> partition -> next offset its source reads (-1: none).
+        end_offsets: Partition -> high watermark, as read at the start of the pass.
+    """
 
     settled: bool
     reason: str
     lag: dict[str, dict[str, int]]
     checked_at: float
-    waiting_on: dict[str, str] = field(default_factory=dict)  # name -> kind of blocker
-    positions: dict[str, dict[str, int]] = field(default_factory=dict)  # next offset or -1
-    end_offsets: dict[str, int] = field(default_factory=dict)  # "t[p]" -> high watermark
+    waiting_on: dict[str, str] = field(default_factory=dict)
+    positions: dict[str, dict[str, int]] = field(default_factory=dict)
+    end_offsets: dict[str, int] = field(default_factory=dict)
 
 
 class SettleTimeout(WaitTimeout):
@@ -80,56 +84,35 @@ class SettleTimeout(WaitTimeout):
         self.status = status
 
 
-@dataclass(frozen=True)
-class SourceMetric:
-    """A parsed ``<subtask>.<operator>.KafkaSourceReader...`` partition metric id."""
-
-    topic: str  # as Flink reports it: maybe sanitised
-    partition: int
-    metric: str  # currentOffset | committedOffset
-
-
-def parse_source_metric(metric_id: str) -> SourceMetric | None:
-    """Parse a vertex metric id; None when it is not a Kafka source partition metric."""
-    m = _METRIC.match(metric_id)
-    return None if m is None else SourceMetric(m["topic"], int(m["partition"]), m["metric"])
-
-
-def resolve_topic(reported: str, topics: Iterable[str]) -> list[str]:
-    """The existing topics a metric's topic name may stand for (dots became ``_``)."""
-    known = set(topics)
-    return [reported] if reported in known else sorted(
-        t for t in known if t.replace(".", "_") == reported)
-
-
-def position(current: int, committed: int) -> int | None:
-    """Next offset a source reads, from its two metrics; None if it read nothing."""
-    best = max(current + 1 if current >= 0 else -1, committed)
-    return best if best >= 0 else None
-
-
 @dataclass
 class _Job:
     """What the settler remembers of one job between passes."""
 
-    sources: list[tuple[str, str, SourceMetric]] = field(default_factory=list)  # vid, id, m
+    sources: list[tuple[str, str, ko.SourceMetric]] = field(default_factory=list)  # vid, id
     discovered_at: float = 0.0
-    caught_up: tuple[float, tuple[tuple[Key, int, int], ...]] | None = None  # when, ends
+    caught_up: tuple[float, tuple[tuple[ko.Key, int, int], ...]] | None = None  # when, ends
     watermark: int | None = None  # completed id at a metric snapshot after caught_up
     proven: bool = False  # a checkpoint triggered after caught_up completed
     checkpoint: tuple[int, int] = (-1, 0)  # best known completed: id, trigger ms
 
 
 class Settler:
-    """Decides whether Flink jobs reading Kafka have settled, and waits until they have."""
+    """Decides whether Flink jobs reading Kafka have settled, and waits until they have.
+
+    Args:
+        rest: The cluster's REST client (not closed by :meth:`close`).
+        bootstrap_servers: Kafka, for end offsets and gap probes.
+        offsets: Another source of Kafka offsets (tests); default :class:`KafkaOffsets`.
+        probe_timeout_s: Longest time one pass spends probing gaps for records.
+    """
 
     def __init__(self, rest: FlinkRestClient, bootstrap_servers: str, *,
-                 offsets: OffsetSource | None = None, probe_timeout_s: float = 2.0) -> None:
+                 offsets: ko.OffsetSource | None = None, probe_timeout_s: float = 2.0) -> None:
         self.rest = rest
-        self.offsets: OffsetSource = offsets or KafkaOffsets(bootstrap_servers)
+        self.offsets = offsets if offsets is not None else ko.KafkaOffsets(bootstrap_servers)
         self.probe_timeout_s = probe_timeout_s
         self._jobs: dict[str, _Job] = {}
-        self._empty: dict[tuple[Key, int], int] = {}  # (partition, start) -> end, no record
+        self._empty: dict[tuple[ko.Key, int], int] = {}  # (partition, start) -> end, no record
 
     def __enter__(self) -> Settler:
         return self
@@ -145,20 +128,24 @@ class Settler:
         return self.rest._request("GET", path, params=params or None)
 
     def status(self, jobs: Mapping[str, str], *, outputs: Iterable[str] = ()) -> SettleStatus:
-        """One pass over ``jobs`` (statement name -> Flink job id).
+        """One pass over the jobs; remembers per job when it was first seen caught up.
 
-        ``outputs`` are sink topics no job reads: an open transaction on one keeps the
-        pass unsettled, and :meth:`wait` requires their end offsets to hold still.
+        Args:
+            jobs: Statement name -> Flink job id.
+            outputs: Sink topics no job reads: an open transaction on one keeps the pass
+                unsettled, and :meth:`wait` requires their end offsets to hold still.
+
+        Returns:
+            The verdict of this pass, with the lag table.
         """
         overview = {j["jid"]: j for j in self._get("/jobs/overview")["jobs"]}
         topics = self.offsets.topics()
         blocked: dict[str, tuple[str, str]] = {}  # name -> (kind, reason)
-        reads: dict[str, dict[Key, list[tuple[str, str, SourceMetric]]]] = {}
+        reads: dict[str, dict[ko.Key, list[tuple[str, str, ko.SourceMetric]]]] = {}
         for name, jid in jobs.items():
             job, mem = overview.get(jid), self._jobs.setdefault(jid, _Job())
-            tasks = job["tasks"] if job else {}
-            if job is None or job["state"] != "RUNNING":
-                state = job["state"] if job else "unknown to the cluster"
+            state, tasks = (job["state"], job["tasks"]) if job else ("unknown to the cluster", {})
+            if state != "RUNNING":
                 blocked[name] = ("not-running", f"{name} (job {jid}) is {state}")
             elif tasks.get("running") != tasks.get("total"):
                 blocked[name] = ("tasks", f"{name}: {tasks.get('running')}/"
@@ -183,26 +170,27 @@ class Settler:
             blocked[f"output {key[0]}"] = ("open-transaction", _tx_reason(key, ends))
         return SettleStatus(not blocked, "; ".join(r for _, r in blocked.values()) or "settled",
                             lag, time.time(), {n: k for n, (k, _) in blocked.items()},
-                            {n: {name_of(k): -1 if v is None else v for k, v in p.items()}
+                            {n: {ko.name_of(k): -1 if v is None else v for k, v in p.items()}
                              for n, p in positions.items()},
-                            {name_of(k): e.high for k, e in ends.items()})
+                            {ko.name_of(k): e.high for k, e in ends.items()})
 
     def _reads(self, jid: str, mem: _Job, topics: dict[str, int], name: str,
                blocked: dict[str, tuple[str, str]],
-               ) -> dict[Key, list[tuple[str, str, SourceMetric]]]:
+               ) -> dict[ko.Key, list[tuple[str, str, ko.SourceMetric]]]:
         """Partitions the job's sources read with their metrics; discovery is cached and
         redone (at most every second) while none are known or a topic gained partitions."""
-        seen = {(t, m.partition) for _, _, m in mem.sources for t in resolve_topic(m.topic, topics)}
+        seen = {(t, m.partition) for _, _, m in mem.sources
+                for t in ko.resolve_topic(m.topic, topics)}
         grown = any(topics.get(t, 0) > sum(1 for u, _ in seen if u == t) for t, _ in seen)
         if (not seen or grown) and time.monotonic() - mem.discovered_at > 1.0:
             vertices = [v["id"] for v in self._get(f"/jobs/{jid}")["vertices"]]
             mem.sources = [(vid, m["id"], parsed) for vid in vertices
                            for m in self._get(f"/jobs/{jid}/vertices/{vid}/metrics")
-                           if (parsed := parse_source_metric(m["id"]))]
+                           if (parsed := ko.parse_source_metric(m["id"]))]
             mem.discovered_at = time.monotonic()
-        parts: dict[Key, list[tuple[str, str, SourceMetric]]] = {}
+        parts: dict[ko.Key, list[tuple[str, str, ko.SourceMetric]]] = {}
         for source in mem.sources:
-            found = resolve_topic(source[2].topic, topics)
+            found = ko.resolve_topic(source[2].topic, topics)
             if len(found) != 1:
                 blocked[name] = ("unknown-topic", f"{name} reads {source[2].topic!r}, which "
                                  f"matches {found or 'no topic'}")
@@ -212,37 +200,37 @@ class Settler:
             parts.setdefault(key, [])  # not assigned to a reader (yet)
         return parts
 
-    def _positions(self, jid: str, parts: Mapping[Key, list[tuple[str, str, SourceMetric]]],
-                   ) -> dict[Key, int | None]:
+    def _positions(self, jid: str, parts: Mapping[ko.Key, list[tuple[str, str, ko.SourceMetric]]],
+                   ) -> dict[ko.Key, int | None]:
         """Next offset each partition's source reads (its slowest reader's)."""
         by_vertex: dict[str, list[str]] = {}
         for vid, mid, _ in (s for sources in parts.values() for s in sources):
             by_vertex.setdefault(vid, []).append(mid)
         values: dict[tuple[str, str], int] = {}
         for vid, mids in by_vertex.items():
-            per = max(1, _MAX_GET // max(len(mid) + 1 for mid in mids))
+            per = max(1, 2500 // max(len(mid) + 1 for mid in mids))  # URLs < 4 KiB for Flink
             for i in range(0, len(mids), per):
                 get = ",".join(mids[i:i + per])
                 for item in self._get(f"/jobs/{jid}/vertices/{vid}/metrics", get=get):
                     values[(vid, item["id"])] = int(float(item["value"]))
-        out: dict[Key, int | None] = {}
+        out: dict[ko.Key, int | None] = {}
         for key, sources in parts.items():
             readers: dict[tuple[str, str], dict[str, int]] = {}
             for vid, mid, m in sources:
                 readers.setdefault((vid, mid.rsplit(".", 1)[0]), {})[m.metric] = \
                     values.get((vid, mid), -1)
-            found = [position(r.get("currentOffset", -1), r.get("committedOffset", -1))
+            found = [ko.position(r.get("currentOffset", -1), r.get("committedOffset", -1))
                      for r in readers.values()]
             known = [p for p in found if p is not None]
             out[key] = min(known) if known and len(known) == len(found) else None
         return out
 
-    def _lag(self, positions: Mapping[str, Mapping[Key, int | None]],
-             ends: Mapping[Key, PartitionEnds]) -> dict[str, dict[str, int]]:
+    def _lag(self, positions: Mapping[str, Mapping[ko.Key, int | None]],
+             ends: Mapping[ko.Key, ko.PartitionEnds]) -> dict[str, dict[str, int]]:
         """Offsets behind per job and partition; a gap without visible records is 0."""
-        todo: dict[Key, tuple[int, int, int]] = {}  # partition -> start, probe from, end
+        todo: dict[ko.Key, tuple[int, int, int]] = {}  # partition -> start, probe from, end
         for key, p in ((k, p) for pos in positions.values() for k, p in pos.items()):
-            g = gap(p, ends[key]) if key in ends else None
+            g = ko.gap(p, ends[key]) if key in ends else None
             known = self._empty.get((key, g[0]), g[0]) if g else 0
             if g and known < g[1] and (key not in todo or g[0] > todo[key][0]):
                 todo[key] = (g[0], known, g[1])  # one probe per partition and pass
@@ -253,15 +241,16 @@ class Settler:
         for key, (start, _, end) in todo.items():
             if probed.get(key) is False:
                 self._empty[(key, start)] = end
-        return {name: {name_of(k): self._behind(k, p, ends) for k, p in sorted(pos.items())}
+        return {name: {ko.name_of(k): self._behind(k, p, ends) for k, p in sorted(pos.items())}
                 for name, pos in positions.items()}
 
-    def _behind(self, key: Key, next_offset: int | None, ends: Mapping[Key, PartitionEnds]) -> int:
-        g = gap(next_offset, ends[key]) if key in ends else None
+    def _behind(self, key: ko.Key, next_offset: int | None,
+                ends: Mapping[ko.Key, ko.PartitionEnds]) -> int:
+        g = ko.gap(next_offset, ends[key]) if key in ends else None
         return 0 if g is None or self._empty.get((key, g[0]), g[0]) >= g[1] else g[1] - g[0]
 
-    def _judge(self, name: str, jid: str, pos: Mapping[Key, int | None],
-               ends: Mapping[Key, PartitionEnds], lag: Mapping[str, int], fetched_at: float,
+    def _judge(self, name: str, jid: str, pos: Mapping[ko.Key, int | None],
+               ends: Mapping[ko.Key, ko.PartitionEnds], lag: Mapping[str, int], fetched_at: float,
                blocked: dict[str, tuple[str, str]]) -> None:
         """Caught up, and checkpointed since? Remembers when it was first seen caught up."""
         mem = self._jobs[jid]
@@ -270,15 +259,14 @@ class Settler:
         open_tx = [k for k in pos if k in ends and ends[k].high > ends[k].stable]
         if missing or behind or open_tx:
             mem.caught_up, mem.watermark, mem.proven = None, None, False
-            if missing:
-                blocked[name] = ("unknown-topic", f"{name}: {_tx_reason(missing[0], ends)}")
-            elif behind:
+            if behind:
                 worst = max(behind, key=lambda tp: behind[tp])
                 more = f" (+{len(behind) - 1} more partitions)" if len(behind) > 1 else ""
                 blocked[name] = ("behind", f"{name} is {behind[worst]} records behind on "
                                            f"{worst}{more}")
             else:
-                blocked[name] = ("open-transaction", f"{name}: {_tx_reason(open_tx[0], ends)}")
+                blocked[name] = ("unknown-topic" if missing else "open-transaction",
+                                 f"{name}: {_tx_reason((missing or open_tx)[0], ends)}")
             return
         signature = tuple(sorted((k, ends[k].stable, ends[k].high) for k in pos))
         if mem.caught_up is None or mem.caught_up[1] != signature:
@@ -289,12 +277,8 @@ class Settler:
                                            "caught up")
 
     def _checkpointed(self, jid: str, mem: _Job, since: float) -> bool:
-        """Did a checkpoint triggered after ``since`` (epoch s) complete?
-
-        Either its trigger_timestamp is known (checkpoint statistics lag up to ~3 s), or
-        its id is above the last completed id of a JobManager metric snapshot taken after
-        ``since`` with no checkpoint in progress (snapshot time = RUNNING + runningTime).
-        """
+        """Did a checkpoint triggered after ``since`` complete? Proven by its trigger_timestamp,
+        or by an id above the watermark of a later snapshot (see the module docstring)."""
         if mem.checkpoint[1] > since * 1000:
             return True
         found = self._get(f"/jobs/{jid}/metrics", get="lastCompletedCheckpointId,"
@@ -322,10 +306,24 @@ class Settler:
     def wait(self, jobs: Mapping[str, str], *, timeout_s: float = 120.0,
              interval_s: float = 0.25, on_progress: Callable[[SettleStatus], None] | None = None,
              outputs: Iterable[str] = ()) -> float:
-        """Pass until settled and no end offset read (or of ``outputs``) moved meanwhile.
+        """Repeat :meth:`status` until a settled pass whose inputs held still meanwhile.
 
-        Returns the seconds waited; raises :class:`SettleTimeout` (a ``WaitTimeout``)
-        with the last reason, the lag table and the likely fix.
+        Upstream statements write downstream inputs on checkpoint: a settled pass counts only
+        if the end offsets of every topic read (and ``outputs``) did not move during it.
+
+        Args:
+            jobs: Statement name -> Flink job id.
+            timeout_s: Longest wait.
+            interval_s: Pause between passes that are not settled.
+            on_progress: Called with every pass's status.
+            outputs: As for :meth:`status`.
+
+        Returns:
+            Seconds waited.
+
+        Raises:
+            SettleTimeout: (a ``WaitTimeout``) naming the last reason, the lag table and
+                the likely fix per job.
         """
         outputs, started = list(outputs), time.monotonic()
         first: SettleStatus | None = None
@@ -338,7 +336,7 @@ class Settler:
             first = first or status
             if status.settled:
                 keys = [(t, int(p[:-1])) for t, p in (n.rsplit("[", 1) for n in status.end_offsets)]
-                now = {name_of(k): e.high for k, e in self.offsets.ends(keys).items()}
+                now = {ko.name_of(k): e.high for k, e in self.offsets.ends(keys).items()}
                 moved = sorted(k for k, v in status.end_offsets.items() if now.get(k) != v)
                 if not moved:
                     if on_progress:
@@ -392,8 +390,8 @@ class Settler:
                 }.get(kind, "end offsets keep moving: is something still producing?")
 
 
-def _tx_reason(key: Key, ends: Mapping[Key, PartitionEnds]) -> str:
+def _tx_reason(key: ko.Key, ends: Mapping[ko.Key, ko.PartitionEnds]) -> str:
     if key not in ends:
-        return f"no end offset for {name_of(key)} (topic deleted?)"
+        return f"no end offset for {ko.name_of(key)} (topic deleted?)"
     e = ends[key]
-    return f"open transaction on {name_of(key)} ({e.high - e.stable} uncommitted offsets)"
+    return f"open transaction on {ko.name_of(key)} ({e.high - e.stable} uncommitted offsets)"

@@ -11,8 +11,14 @@ import httpx
 import pytest
 
 from harness.flink import FlinkRestClient, Settler, SettleTimeout
-from harness.flink.kafka_offsets import Key, PartitionEnds, gap
-from harness.flink.settle import parse_source_metric, position, resolve_topic
+from harness.flink.kafka_offsets import (
+    Key,
+    PartitionEnds,
+    gap,
+    parse_source_metric,
+    position,
+    resolve_topic,
+)
 from harness.wait import WaitTimeout
 
 OP = "Source__src[1]"
