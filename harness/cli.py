@@ -227,7 +227,8 @@ def cmd_verify_bluegreen(args: argparse.Namespace) -> int:
         pipelines=Path(args.pipelines_dir).resolve(), from_ref=args.from_ref,
         to_ref=args.to_ref, then=args.then,
         table_list=Path(args.table_list).resolve() if args.table_list else None,
-        records=args.records, rate_per_s=args.rate_per_s, seed=args.seed)
+        records=args.records, rate_per_s=args.rate_per_s, seed=args.seed,
+        iceberg_sinks=tuple(t for t in (args.iceberg_sinks or "").split(",") if t))
     settings = {name: getattr(args, name) for name in SETTINGS
                 if getattr(args, name, None) and name != "results_dir"}
     return verify_bluegreen(spec, results_dir=args.results_dir or "cutover-results",
@@ -258,6 +259,9 @@ def _add_verify(sub: Any, command: Any) -> None:
                     help="rate of the live feed while v2 deploys (default: 100)")
     bg.add_argument("--seed", type=int, default=20261201, metavar="N",
                     help="seed of the synthetic data")
+    bg.add_argument("--iceberg-sinks", metavar="LAYERS",
+                    help="layers or tables (comma-separated, e.g. fact,view) also "
+                         "materialized as Iceberg upsert tables and checked there")
     bg.add_argument("--json", action="store_true",
                     help="print one JSON object: outcome, plan, checks, report")
     bg.add_argument("--results", dest="results_dir", metavar="DIR",

@@ -4,7 +4,8 @@ The sentiment product runs at ``main``; the branch ``add_sentiment_label`` chang
 intermediate statement. cutover deploys ``main``, feeds it synthetic data planned from
 its SQL and checks that it reached every sink; deploys the plan (the changed statement
 and every descendant as v2) beside it while data keeps flowing and the green statements
-are watched; settles; checks every sink of v1 and v2; then ends the runbook's three ways.
+are watched; settles; checks every sink of v1 and v2, the facts and the view also as the
+Iceberg upsert tables their sink connectors write; then ends the runbook's three ways.
 """
 
 import pytest
@@ -16,7 +17,7 @@ V1 = ["int_article_sentiment", "fct_ticker_sentiment", "v_sector_sentiment"]
 GREEN = ["int_ticker_articles", "src_articles", "src_scores", "src_tickers"]
 
 release = factories.bluegreen(pipelines=sentiment_pipelines, from_ref="main",
-                              to_ref="add_sentiment_label")
+                              to_ref="add_sentiment_label", iceberg_sinks=("fact", "view"))
 
 
 @pytest.mark.parametrize("release", ["promote", "rollback", "promote-rollback"],
@@ -30,4 +31,5 @@ def test_intermediate_update(release):
     assert outcome.ok, [f"{c.name}: {c.summary}" for c in outcome.failed]
     names = {c.name.split("(")[0] for c in outcome.checks}
     assert {"v2:green_untouched", "v1_v2:parity", "v2:nothing_lost",
-            "v1_v2:new_columns_present", "v2:no_duplicates"} <= names
+            "v1_v2:new_columns_present", "v2:no_duplicates", "v2:sink_parity"} <= names
+    assert "v2:no_duplicates(iceberg:fct_ticker_sentiment_v2)" in {c.name for c in outcome.checks}

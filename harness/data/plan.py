@@ -11,25 +11,34 @@ Everything comes from the SQL (see :mod:`harness.pipeline.lineage`):
   literal, ``IN``) shape the values, so the rows pass them and the ledger says exactly
   what must reach each sink;
 * sources read through a dedup (``ROW_NUMBER() ... = 1``) get duplicate events re-sent
-  on purpose, which the dedup must collapse.
+  on purpose, which the dedup must collapse;
+* a column the source's DDL declares a ``WATERMARK`` on (directly, or through a computed
+  column over it) is event time: its values advance with the record sequence, so windows
+  close and nothing is late. Statements that window such a source are noted: their last
+  window never closes, which is expected (their sinks are checked by parity with v1).
 
 Parents are seeded before children; a parent gets fewer records than its children.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from harness.data.schema import Column
 from harness.errors import CutoverError
+from harness.pipeline.lexer import Lexeme, UnterminatedError, lex_strict
 from harness.pipeline.lineage import ColumnRef, Predicate, ProductLineage
 from harness.pipeline.model import PipelineModel
 
 FANOUT = 6  # children per parent key, on average
 MIN_PARENT_RECORDS = 3
 DUPLICATES_PCT = 10.0  # of a dedup source's records, re-sent unchanged
+EVENT_TIME_BASE = dt.datetime(2024, 1, 1)  # event time of record 0 (UTC)
+EVENT_TIME_STEP_S = 1  # event time advances this many seconds a record
+EVENT_TIME_TYPES = frozenset({"TIMESTAMP", "TIMESTAMP_LTZ", "BIGINT", "STRING", "VARCHAR"})
 
 
 class DataPlanError(CutoverError):
@@ -50,6 +59,10 @@ class SourcePlan:
         duplicates_pct: Share of records re-sent as duplicate events (dedup sources).
         inferred: Column -> where its type was inferred from (no DDL for the source).
         key_chosen: Why this key: ``ddl``, ``lineage``, or a warning when guessed.
+        event_time: Columns whose values advance with the record sequence, because the
+            DDL declares a WATERMARK on them (or on a computed column over them).
+        windows: Statements that aggregate the source's rows over event-time windows,
+            directly or downstream; their last window never closes.
     """
 
     table: str
@@ -61,6 +74,8 @@ class SourcePlan:
     duplicates_pct: float = 0.0
     inferred: dict[str, str] = field(default_factory=dict)
     key_chosen: str = "lineage"
+    event_time: tuple[str, ...] = ()
+    windows: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {"table": self.table, "key": self.key, "records": self.count,
@@ -69,7 +84,8 @@ class SourcePlan:
                 "predicates": {c: [f"{p.op} {list(p.values)}" for p in ps]
                                for c, ps in self.predicates.items()},
                 "duplicates_pct": self.duplicates_pct, "inferred": dict(self.inferred),
-                "key_chosen": self.key_chosen}
+                "key_chosen": self.key_chosen, "event_time": list(self.event_time),
+                "windows": list(self.windows)}
 
 
 @dataclass(frozen=True)
@@ -110,6 +126,12 @@ class DataPlan:
                 lines.append(f"            {column}: values pass {shown}")
             for column, why in p.inferred.items():
                 lines.append(f"            {column}: inferred ({why})")
+            for column in p.event_time:
+                lines.append(f"            {column}: event time, advancing ({EVENT_TIME_BASE} "
+                             f"+ {EVENT_TIME_STEP_S} s a record; WATERMARK in the DDL)")
+            if p.windows:
+                lines.append(f"            windowed by {', '.join(p.windows)}: the last window "
+                             "never closes (expected); checked by parity with v1")
         lines += [f"WARNING   {w}" for w in self.warnings]
         return "\n".join(lines)
 
@@ -132,6 +154,104 @@ def _dedup_sources(lineage: ProductLineage, model: PipelineModel) -> set[str]:
         if not table.is_external and lineage.shape(name).dedup_keys:
             dedup.update(p for p in table.parents if model.tables[p].is_external)
     return dedup
+
+
+def event_time_columns(ddl: str, physical: Iterable[str]) -> list[str]:
+    """The physical columns whose values a DDL's ``WATERMARK FOR <col> AS ...`` reads.
+
+    The watermark's column itself when it is physical, else the physical columns the
+    computed column it names is made of (``ts AS TO_TIMESTAMP_LTZ(ts_ms, 3)`` gives
+    ``ts_ms``). Comments and quoted text are not read; a DDL that cannot be lexed has none.
+
+    Args:
+        ddl: A CREATE TABLE statement.
+        physical: Its physical column names.
+    """
+    names = set(physical)
+    try:
+        entries = _column_entries(lex_strict(ddl))
+    except UnterminatedError:
+        return []
+    computed = {e[0].text: e[2:] for e in entries
+                if len(e) > 2 and e[0].is_name and e[1].upper == "AS"}
+    found: list[str] = []
+    for entry in entries:
+        if len(entry) > 2 and entry[0].upper == "WATERMARK" and entry[1].upper == "FOR" \
+                and entry[2].is_name:
+            rowtime = entry[2].text
+            if rowtime in names:
+                found.append(rowtime)
+            else:
+                found += [x.text for x in computed.get(rowtime, []) if x.is_name
+                          and x.text in names]
+    return list(dict.fromkeys(found))
+
+
+def _column_entries(lexemes: list[Lexeme]) -> list[list[Lexeme]]:
+    """The comma-separated entries of a CREATE TABLE's column list, as lexemes."""
+    entries: list[list[Lexeme]] = [[]]
+    depth = 0
+    seen_table = False
+    for lexeme in lexemes:
+        symbol = lexeme.text if lexeme.kind == "symbol" else ""
+        if depth == 0 and not seen_table:
+            seen_table = lexeme.upper == "TABLE"
+            continue
+        if depth == 0 and lexeme.upper in ("WITH", "AS", "LIKE"):
+            break
+        if symbol == "(":
+            depth += 1
+            if depth == 1:
+                continue
+        elif symbol == ")":
+            depth -= 1
+            if depth == 0:
+                break
+        elif symbol == "," and depth == 1:
+            entries.append([])
+            continue
+        if depth >= 1:
+            entries[-1].append(lexeme)
+    return [e for e in entries if e]
+
+
+def _event_time(model: PipelineModel, name: str, columns: list[Column],
+                warnings: list[str]) -> tuple[str, ...]:
+    """The source's event-time columns whose type the generator can advance."""
+    ddl = model.tables[name].ddl
+    if not ddl:
+        return ()
+    found = []
+    for column_name in event_time_columns(ddl, [c.name for c in columns]):
+        column = next(c for c in columns if c.name == column_name)
+        if column.data_type.name in EVENT_TIME_TYPES:
+            found.append(column_name)
+        else:
+            warnings.append(f"{model.tables[name].ddl_path or name}: the WATERMARK of "
+                            f"{name!r} reads {column_name} {column.type}, which cutover "
+                            "cannot advance; its values are random, so windows over it may "
+                            "not close: make it a TIMESTAMP(3) or BIGINT epoch millis column")
+    return tuple(found)
+
+
+def _windows(model: PipelineModel, lineage: ProductLineage) -> dict[str, list[str]]:
+    """External -> statements that aggregate over windows of it, directly or downstream."""
+    found: dict[str, list[str]] = {}
+    for name in model.topological_order():
+        table = model.tables[name]
+        if table.is_external or not lineage.shape(name).windowed:
+            continue
+        seen: set[str] = set()
+        todo = list(table.parents)
+        while todo:
+            parent = todo.pop()
+            if parent not in seen:
+                seen.add(parent)
+                todo.extend(model.table(parent).parents)
+        for parent in sorted(seen):
+            if model.tables[parent].is_external:
+                found.setdefault(parent, []).append(name)
+    return found
 
 
 def _order(externals: list[str], references: dict[str, dict[str, ColumnRef]]) -> list[str]:
@@ -207,16 +327,22 @@ def plan_data(model: PipelineModel, lineage: ProductLineage, *, records: int,
     dedup = _dedup_sources(lineage, model)
     order = _order(externals, references)
     counts = _counts(order, references, records)
+    windows = _windows(model, lineage)
     sources = []
     for name in order:
         columns = [c for c in lineage.columns(name) if not c.name.startswith("$")]
-        inferred = {} if model.tables[name].ddl else lineage.infer_columns(name).inferred_from
+        inferred = {} if model.tables[name].ddl else {
+            c: why for c, why in lineage.infer_columns(name).inferred_from.items()
+            if not c.startswith("$")}  # system columns are not generated
         key, chosen = _key(lineage, name, columns, warnings)
+        event_time = tuple(c for c in _event_time(model, name, columns, warnings)
+                           if c != key and c not in references.get(name, {}))
         sources.append(SourcePlan(
             table=name, key=key, columns=columns, count=counts[name],
             references=references.get(name, {}),
             predicates={c.name: predicates[ColumnRef(name, c.name)] for c in columns
                         if ColumnRef(name, c.name) in predicates},
             duplicates_pct=DUPLICATES_PCT if name in dedup else 0.0,
-            inferred=inferred, key_chosen=chosen))
+            inferred=inferred, key_chosen=chosen, event_time=event_time,
+            windows=tuple(windows.get(name, ())) if event_time else ()))
     return DataPlan(sources, warnings)

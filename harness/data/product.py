@@ -2,12 +2,14 @@
 
 Each external source has a :class:`~harness.data.generator.RecordGenerator` built from its
 columns, with overrides that draw referencing columns from the keys already sent for the
-parent and keep filtered columns inside the filters. Sends block until acknowledged, and
-the ledger records every send and acknowledgement: it is what ``nothing_lost`` expects.
+parent, keep filtered columns inside the filters and make event-time columns (those a
+WATERMARK reads) advance with the record sequence. Sends block until acknowledged, and the
+ledger records every send and acknowledgement: it is what ``nothing_lost`` expects.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import threading
 from collections.abc import Callable
@@ -16,7 +18,13 @@ from typing import Any
 from harness.data.generator import RecordGenerator, ValueFactory
 from harness.data.injector import InjectionStats, KafkaInjector
 from harness.data.ledger import Ledger
-from harness.data.plan import DataPlan, SourcePlan
+from harness.data.plan import (
+    EVENT_TIME_BASE,
+    EVENT_TIME_STEP_S,
+    DataPlan,
+    DataPlanError,
+    SourcePlan,
+)
 from harness.data.schema import Column
 from harness.pipeline.lineage import Predicate
 
@@ -63,6 +71,37 @@ def satisfying(column: Column, predicates: list[Predicate]) -> ValueFactory | No
     return lambda rng, seq: round(rng.uniform(lo, hi), 4)
 
 
+def advancing(column: Column) -> ValueFactory:
+    """Event time of record ``seq``: the plan's base plus ``seq`` steps, as the column's type.
+
+    TIMESTAMP(p) as ``'YYYY-MM-DD HH:MM:SS.sss'`` (min(p, 3) fraction digits, as
+    :mod:`harness.data.generator` writes them), TIMESTAMP_LTZ the same with ``Z``, BIGINT as
+    epoch milliseconds, text as ``'YYYY-MM-DD HH:MM:SS'``.
+
+    Raises:
+        DataPlanError: The column's type cannot hold an event time.
+    """
+    data_type = column.data_type
+    step = dt.timedelta(seconds=EVENT_TIME_STEP_S)
+    if data_type.name == "BIGINT":
+        base_ms = round(EVENT_TIME_BASE.replace(tzinfo=dt.UTC).timestamp() * 1000)
+        step_ms = EVENT_TIME_STEP_S * 1000
+        return lambda rng, seq: base_ms + seq * step_ms
+    if data_type.name in ("STRING", "VARCHAR"):
+        return lambda rng, seq: f"{EVENT_TIME_BASE + seq * step:%Y-%m-%d %H:%M:%S}"
+    if data_type.name not in ("TIMESTAMP", "TIMESTAMP_LTZ"):
+        raise DataPlanError(f"column {column.name!r} is {column.type}, which cannot hold an "
+                            "event time; use TIMESTAMP(3) or BIGINT epoch milliseconds")
+    digits = min((data_type.params or (6,))[0], 3)
+    suffix = "Z" if data_type.name == "TIMESTAMP_LTZ" else ""
+
+    def value(rng: random.Random, seq: int) -> str:
+        moment = EVENT_TIME_BASE + seq * step
+        fraction = f".{moment.microsecond // 1000:03d}"[:digits + 1] if digits else ""
+        return f"{moment:%Y-%m-%d %H:%M:%S}{fraction}{suffix}"
+    return value
+
+
 class ProductData:
     """Generators and injectors of every external source, sharing one ledger.
 
@@ -91,6 +130,8 @@ class ProductData:
             factory = satisfying(column, source.predicates.get(column.name, []))
             if factory is not None:
                 overrides[column.name] = factory
+            if column.name in source.event_time:
+                overrides[column.name] = advancing(column)
         for name, parent in source.references.items():
             overrides[name] = self._draw_from(parent.table)
         overrides.pop(source.key, None)

@@ -17,6 +17,7 @@ from typing import Any
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
+from harness.deploy.iceberg_sinks import IcebergSinks
 from harness.errors import CutoverError
 from harness.events import EventLog
 from harness.flink.gateway import SqlGatewaySession
@@ -142,6 +143,24 @@ class FlinkDeployer:
         with self._session("submit") as session:
             self._register(session, current)
             return self._submit(session, name, model.tables[name].dml, **details)
+
+    def deploy_sinks(self, model: PipelineModel, tables: Mapping[str, str],
+                     sinks: IcebergSinks) -> dict[str, Statement]:
+        """Create the Iceberg sink of each ``physical table -> its DDL`` and start the
+        statement that fills it (``sink_<table>``), reading the Kafka table from the start."""
+        current = [self.adapt(self.ddl_of(model, n)) for n in model.topological_order()
+                   if self.ddl_of(model, n)]
+        current += [self.adapt(ddl) for name, ddl in tables.items() if name not in model.tables]
+        started = {}
+        with self._session("sinks") as session:
+            session.execute(sinks.endpoint.flink_catalog_sql())
+            self._register(session, current)
+            for table, ddl in tables.items():
+                session.execute(sinks.create_sql(table, ddl))
+                started[sinks.statement(table)] = self._submit(
+                    session, sinks.statement(table), sinks.insert_sql(table, ddl),
+                    version="sink", iceberg=sinks.identifier(table))
+        return started
 
     def _session(self, purpose: str) -> SqlGatewaySession:
         return SqlGatewaySession(self.gateway_url, name=f"cutover-{purpose}")

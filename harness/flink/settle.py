@@ -18,21 +18,15 @@ What the metrics mean, as probed on Flink 1.20.3 with connector 3.4.0-1.20:
   partition is reported too, as -1. ``committedOffset`` is the next offset as of a
   completed checkpoint (5), but it updates only when the commit callback runs in the
   next ``poll()`` (up to 10 s on an idle topic): only a lower bound of the position.
-- Metric values come from the JobManager's store, refreshed at most every second and
-  asynchronously: the first read after a quiet spell was 27 s old. End offsets are read
-  before metrics, so staleness only delays settling.
-- ``/jobs/<j>/checkpoints`` (and ``.../details/<id>``, 404 meanwhile) lags ~3 s behind
-  the job metric ``lastCompletedCheckpointId``. So a checkpoint counts as triggered after
-  the caught-up time if its ``trigger_timestamp`` says so, or if its id exceeds the last
-  completed id of a job-metric snapshot taken later with no checkpoint in progress (the
-  snapshot's time is ``timestamps.RUNNING + runningTime``).
-- An exactly-once sink topic had high watermark 6 for 5 records (commit marker at 5)
-  while its reader reported currentOffset 4 (group offset 5). So "caught up" compares
-  ``currentOffset + 1`` with the read_committed end (last stable offset, LSO), and a gap
-  left is probed (:mod:`harness.flink.kafka_offsets`): one without a visible record
-  (markers, aborted records) is caught up. High watermark > LSO is an open transaction:
-  not settled. An empty partition (end == low watermark) is caught up. ``pendingRecords``
-  is per subtask, not per partition: unused.
+- Metric values are refreshed at most every second, asynchronously (27 s old after a
+  quiet spell); end offsets are read before metrics, so staleness only delays settling.
+- ``/jobs/<j>/checkpoints`` lags ~3 s behind the metric ``lastCompletedCheckpointId``: a
+  checkpoint proves settling by its ``trigger_timestamp``, or by an id above the last
+  completed id of a later job-metric snapshot with none in progress.
+- Exactly-once topics end with commit markers (high watermark 6 for 5 records): "caught
+  up" compares ``currentOffset + 1`` with the last stable offset (read_committed), and a
+  gap without a visible record is caught up (:mod:`harness.flink.kafka_offsets`); high
+  watermark > LSO is an open transaction. ``pendingRecords`` is per subtask: unused.
 """
 
 from __future__ import annotations
@@ -58,11 +52,9 @@ class SettleStatus:
     Attributes:
         settled: Every job settled (and no output has an open transaction).
         reason: One line: why not settled yet, per job, or ``"settled"``.
-        lag: Statement name -> ``"topic[partition]"`` -> offsets from its position to the
-            LSO (so maybe commit markers), 0 when no visible record is left.
+        lag: Statement -> ``"topic[partition]"`` -> offsets from its position to the LSO.
         checked_at: ``time.time()`` at the end of the pass.
-        waiting_on: Statement name -> its blocker: ``not-running``, ``tasks``, ``behind``,
-            ``no-source-metrics``, ``unknown-topic``, ``open-transaction``, ``checkpoint``.
+        waiting_on: Statement -> its blocker (``behind``, ``checkpoint``, ``not-running``...).
         positions: Statement name -> partition -> next offset its source reads (-1: none).
         end_offsets: Partition -> high watermark, as read at the start of the pass.
     """
@@ -94,6 +86,7 @@ class _Job:
     watermark: int | None = None  # completed id at a metric snapshot after caught_up
     proven: bool = False  # a checkpoint triggered after caught_up completed
     checkpoint: tuple[int, int] = (-1, 0)  # best known completed: id, trigger ms
+    proof: int = -1  # the completed checkpoint that proved it settled (Iceberg commits it)
 
 
 class Settler:
@@ -123,6 +116,11 @@ class Settler:
     def close(self) -> None:
         """Close the Kafka clients (the REST client belongs to the caller)."""
         self.offsets.close()
+
+    def proven_checkpoint(self, job_id: str) -> int:
+        """Id of the checkpoint that proved ``job_id`` settled (-1 when none yet)."""
+        job = self._jobs.get(job_id)
+        return job.proof if job is not None and job.proven else -1
 
     def _get(self, path: str, **params: str) -> Any:
         return self.rest._request("GET", path, params=params or None)
@@ -280,12 +278,14 @@ class Settler:
         """Did a checkpoint triggered after ``since`` complete? Proven by its trigger_timestamp,
         or by an id above the watermark of a later snapshot (see the module docstring)."""
         if mem.checkpoint[1] > since * 1000:
+            mem.proof = max(mem.proof, mem.checkpoint[0])
             return True
         found = self._get(f"/jobs/{jid}/metrics", get="lastCompletedCheckpointId,"
                           "numberOfInProgressCheckpoints,runningTime")
         m = {x["id"]: int(float(x["value"])) for x in found}
         done = m.get("lastCompletedCheckpointId", -1)
         if mem.watermark is not None and done > mem.watermark:
+            mem.proof = max(mem.proof, done)
             return True
         if mem.watermark is None and m.get("numberOfInProgressCheckpoints") == 0 and \
                 "runningTime" in m:
@@ -301,7 +301,10 @@ class Settler:
             if detail.get("status") == "COMPLETED" and not detail.get("is_savepoint") \
                     and int(detail["id"]) > mem.checkpoint[0]:
                 mem.checkpoint = (int(detail["id"]), int(detail["trigger_timestamp"]))
-        return mem.checkpoint[1] > since * 1000
+        if mem.checkpoint[1] > since * 1000:
+            mem.proof = max(mem.proof, mem.checkpoint[0])
+            return True
+        return False
 
     def wait(self, jobs: Mapping[str, str], *, timeout_s: float = 120.0,
              interval_s: float = 0.25, on_progress: Callable[[SettleStatus], None] | None = None,

@@ -29,6 +29,7 @@ from harness.pipeline.sqlrefs import _first_line, _lift_window_tables, _quiet_sq
 DIALECT = Dialect.get_or_raise("spark, normalization_strategy=case_sensitive")
 WINDOW_TVFS = frozenset({"TUMBLE", "HOP", "CUMULATE", "SESSION"})
 WINDOW_COLUMNS = frozenset({"window_start", "window_end", "window_time"})
+VALUES_ONLY = "INSERT ... VALUES: literal rows, no SELECT to trace"
 COMPARISONS: dict[type[exp.Expr], str] = {exp.EQ: "=", exp.NEQ: "<>", exp.GT: ">",
                                           exp.GTE: ">=", exp.LT: "<", exp.LTE: "<="}
 _FLIPPED = {"=": "=", "<>": "<>", ">": "<", ">=": "<=", "<": ">", "<=": ">="}
@@ -49,6 +50,8 @@ class ParsedStatement:
             SELECT's output names.
         error: Why the statement could not be read, ``""`` when it could.
         error_line: File line of the error.
+        width: Items of the SELECT list of an INSERT that names no target columns and
+            selects no ``*`` (Flink matches them to the DDL by position); else None.
     """
 
     table: str
@@ -59,6 +62,7 @@ class ParsedStatement:
     targets: dict[str, int | None] = field(default_factory=dict)
     error: str = ""
     error_line: int = 0
+    width: int | None = None
 
     @property
     def where(self) -> str:
@@ -91,6 +95,10 @@ def _parse_tree(parsed: ParsedStatement) -> exp.Expr | None:
         return None
     except SqlglotError as exc:
         parsed.error = _first_line(exc)
+        return None
+    if len(trees) == 1 and isinstance(trees[0], exp.Insert) and \
+            isinstance(trees[0].expression, exp.Values):
+        parsed.error = VALUES_ONLY
         return None
     if len(trees) != 1 or not isinstance(trees[0], exp.Insert | exp.Create) \
             or not isinstance(trees[0].expression, exp.Query):
@@ -135,6 +143,10 @@ def parse_statement(table: TableStatement, schema: Schema,
     except SqlglotError as exc:
         parsed.error = _first_line(exc)
     parsed.targets = _targets(tree, query, ddl_columns)
+    select = _first_select(tree.expression)  # as written: a star's width is not known here
+    if isinstance(tree, exp.Insert) and not isinstance(tree.this, exp.Schema) and \
+            select is not None and not any(is_star(s) for s in select.selects):
+        parsed.width = len(select.selects)
     return parsed
 
 

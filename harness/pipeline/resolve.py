@@ -81,7 +81,10 @@ class ColumnResolver:
             ddl = self._ddl[table]
             parsed = parse_statement(known, self._schema, [c.name for c in ddl] if ddl else None)
             self._parsed[table] = parsed
-            if parsed.error:
+            if parsed.error == sql.VALUES_ONLY:
+                self._warn(f"{parsed.where}: {table} is filled with literal VALUES (a seed); "
+                           f"it reads no table, so it has no lineage and is not fed")
+            elif parsed.error:
                 self._warn(f"{parsed.path}:{parsed.error_line}: sqlglot cannot parse the DML "
                            f"of {table} ({parsed.error}); lineage, key links and filters of "
                            f"{table} are unknown")
@@ -236,11 +239,18 @@ class ColumnResolver:
 
     def _unknown(self, external: str, readers: list[str]) -> str:
         parsed = [p for p in map(self.statement, readers) if p is not None]
+        ddl = f"add {self._ddl_file(external, readers)} with CREATE TABLE {external} (...)"
+        broken = [p for p in parsed if p.root is None]
+        if broken:
+            where = ", ".join(f"{p.path}:{p.error_line or p.line}" for p in broken)
+            return (f"{where}: sqlglot cannot parse the DML of {broken[0].table} "
+                    f"({broken[0].error or 'unreadable'}), so the columns it reads from "
+                    f"{external} are unknown; fix that statement (an unfinished template "
+                    f"or a typo is also invalid Flink SQL), or, if it is valid Flink SQL, "
+                    f"{ddl} listing its columns")
         where = ", ".join(p.where for p in parsed) or f"<readers of {external}>"
-        unread = " (sqlglot cannot parse it)" if any(p.root is None for p in parsed) else ""
-        return (f"{where}: no statement reads a named column of {external}{unread}, so its "
-                f"columns are unknown; add {self._ddl_file(external, readers)} with CREATE "
-                f"TABLE {external} (...) listing its columns")
+        return (f"{where}: no statement reads a named column of {external}, so its "
+                f"columns are unknown; {ddl} listing its columns")
 
     def _ddl_file(self, external: str, readers: list[str]) -> str:
         """Where the DDL of ``external`` would go, next to the folder of its first reader."""
@@ -344,8 +354,6 @@ def _cte(scope: Scope, name: str) -> Scope | None:
             return found
         here = here.parent
     return None
-
-
 
 
 @dataclass(frozen=True, order=True)

@@ -22,7 +22,7 @@ from typing import Any
 
 from harness.pipeline.errors import PipelineError
 from harness.pipeline.files import guess_layer, read_json, read_sql, refs_with_warning
-from harness.pipeline.lexer import split_statements, statement_kind
+from harness.pipeline.lexer import SqlStatement, split_statements, statement_kind
 from harness.pipeline.model import PipelineModel, TableStatement
 from harness.pipeline.sqlrefs import created_table
 
@@ -76,7 +76,7 @@ def load_shift_left(root: Path) -> PipelineModel:
     folders = _walk(root)
     _apply_inventory(root, folders, warnings=warnings)
     loaded = [item for folder in folders.values()
-              if (item := _load_folder(folder, warnings=warnings)) is not None]
+              for item in _load_folder(folder, warnings=warnings)]
     known = {item.table.name for item in loaded}
     for item in loaded:
         _cross_check(item, known, warnings=warnings)
@@ -158,20 +158,22 @@ def _read_definition(path: Path) -> dict[str, Any] | None:
     return data
 
 
-def _dml_refs(dml: str, path: Path | None, *,
-              warnings: list[str]) -> tuple[str, tuple[str, ...]]:
-    """The table a DML file writes and the tables it reads."""
+def _dml_targets(dml: str, path: Path | None, *,
+                 warnings: list[str]) -> dict[str, tuple[set[str], list[SqlStatement]]]:
+    """Each table a DML file writes, with the tables and the statements that write it."""
+    targets: dict[str, tuple[set[str], list[SqlStatement]]] = {}
     if path is None:
-        return "", ()
-    refs = [refs_with_warning(statement, path, warnings=warnings)
-            for statement in split_statements(dml)
-            if statement_kind(statement.text) in ("dml", "ctas")]
-    written = sorted({r.written for r in refs if r.written})
-    if len(written) > 1:
-        warnings.append(f"{path}: writes several tables ({', '.join(written)}); the folder "
-                        f"is taken as {written[0]!r}; give each table its own folder")
-    reads = {name for r in refs for name in r.reads} - set(written)
-    return (written[0] if written else ""), tuple(sorted(reads))
+        return targets
+    statements = [s for s in split_statements(dml) if statement_kind(s.text) in ("dml", "ctas")]
+    for statement in statements:
+        refs = refs_with_warning(statement, path, warnings=warnings)
+        if refs.written:
+            reads, found = targets.setdefault(refs.written, (set(), []))
+            reads.update(refs.reads)
+            found.append(statement)
+    for name, (reads, _) in targets.items():
+        reads.discard(name)
+    return targets
 
 
 def _table_name(folder: _Folder, written: str, *, definition: dict[str, Any] | None,
@@ -194,18 +196,24 @@ def _layer(folder: _Folder, definition: dict[str, Any] | None, *, path: Path,
     return _TYPES.get(declared.lower(), folder.layer)
 
 
-def _load_folder(folder: _Folder, *, warnings: list[str]) -> _Loaded | None:
+def _load_folder(folder: _Folder, *, warnings: list[str]) -> list[_Loaded]:
     definition_path = folder.path / "pipeline_definition.json"
     definition = _read_definition(definition_path)
-    folder.ddl = folder.ddl or _script(folder.path, "ddl", warnings=warnings)
     folder.dml = folder.dml or _script(folder.path, "dml", warnings=warnings)
+    dml = read_sql(folder.dml) if folder.dml else ""
+    targets = _dml_targets(dml, folder.dml, warnings=warnings)
+    if len(targets) > 1:  # a statement set: one table per INSERT target, as shift_left runs it
+        return [_set_member(folder, name, *found, definition=definition,
+                            definition_path=definition_path, warnings=warnings)
+                for name, found in sorted(targets.items())]
+    folder.ddl = folder.ddl or _script(folder.path, "ddl", warnings=warnings)
     if folder.ddl is None and folder.dml is None:
         warnings.append(f"{folder.path}/sql-scripts: no ddl.<table>.sql or dml.<table>.sql; "
                         f"skipped (add the scripts or remove the folder)")
-        return None
+        return []
     ddl = read_sql(folder.ddl) if folder.ddl else ""
-    dml = read_sql(folder.dml) if folder.dml else ""
-    written, parents = _dml_refs(dml, folder.dml, warnings=warnings)
+    written = next(iter(targets), "")
+    parents = tuple(sorted(targets[written][0])) if written else ()
     name = _table_name(folder, written, definition=definition, ddl=ddl,
                        warnings=warnings)
     table = TableStatement(
@@ -217,7 +225,26 @@ def _load_folder(folder: _Folder, *, warnings: list[str]) -> _Loaded | None:
     if definition is not None and isinstance(definition.get("parents"), list):
         listed = {str(p.get("table_name") if isinstance(p, dict) else p)
                   for p in definition["parents"]}
-    return _Loaded(table, listed, definition_path)
+    return [_Loaded(table, listed, definition_path)]
+
+
+def _set_member(folder: _Folder, name: str, reads: set[str], statements: list[SqlStatement],
+                *, definition: dict[str, Any] | None, definition_path: Path,
+                warnings: list[str]) -> _Loaded:
+    """One INSERT of a statement set, its DDL from ``sql-scripts/ddl.<name>.sql``."""
+    found = folder.path / "sql-scripts" / f"ddl.{name}.sql"
+    ddl_path = found if found.is_file() else None
+    # Blank lines up to each statement keep file:line of what is read in it.
+    dml, line = "", 1
+    for statement in statements:
+        dml += "\n" * (statement.line - line) + statement.text + ";"
+        line = statement.line + statement.text.count("\n")
+    table = TableStatement(
+        name, _layer(folder, definition, path=definition_path, warnings=warnings),
+        product=str((definition or {}).get("product_name") or folder.product),
+        ddl=read_sql(ddl_path) if ddl_path else "", dml=dml, parents=tuple(sorted(reads)),
+        ddl_path=ddl_path, dml_path=folder.dml)
+    return _Loaded(table, None, definition_path)
 
 
 def _cross_check(item: _Loaded, known: set[str], *, warnings: list[str]) -> None:

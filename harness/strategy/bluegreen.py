@@ -14,19 +14,19 @@ their ends and checkpointed after that (:class:`~harness.flink.settle.Settler`).
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 from harness.checks.result import CheckResult
 from harness.checks.statements import StatementWatcher, green_untouched
+from harness.data.ledger import Ledger
 from harness.data.product import ProductData
 from harness.deploy.flink import FlinkDeployer
+from harness.deploy.iceberg_sinks import IcebergSinks
 from harness.events import EventLog
-from harness.flink.rest import TERMINAL, FlinkRestClient
+from harness.flink.rest import FlinkRestClient
 from harness.flink.settle import Settler
 from harness.pipeline.dialect import KafkaTarget
 from harness.sampler import TopicCountSampler, sample_redeployed
@@ -34,58 +34,17 @@ from harness.strategy.bluegreen_checks import (
     SinkReader,
     comparison_checks,
     expectations_text,
+    iceberg_checks,
     serving_check,
     sink_checks,
     tables_of,
 )
-from harness.strategy.bluegreen_setup import PreparedRun
+from harness.strategy.bluegreen_setup import BlueGreenInputError, PreparedRun
+from harness.strategy.bluegreen_state import STATE_FILE, BlueGreenOutcome, BlueGreenState
 from harness.strategy.flags import write_json_atomic
 from harness.strategy.serving import ServingMap
 
-STATE_FILE = "bluegreen-state.json"
 Hook = Callable[["BlueGreenRun"], None]
-
-
-@dataclass
-class BlueGreenState:
-    """What a run has done, as plain JSON (the file is rewritten after every step)."""
-
-    phase: str = "init"
-    statements: dict[str, str] = field(default_factory=dict)  # running: name -> job id
-    stopped: dict[str, str] = field(default_factory=dict)
-    savepoints: dict[str, str] = field(default_factory=dict)
-    topic_prefix: str = ""
-    rest_url: str = ""
-    bootstrap_servers: str = ""
-    checks: list[dict[str, Any]] = field(default_factory=list)
-    history: list[dict[str, Any]] = field(default_factory=list)
-    figures: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class BlueGreenOutcome:
-    """The verdict: every check held or not, with the plan and the figures."""
-
-    ok: bool
-    phase: str
-    checks: list[CheckResult]
-    plan: dict[str, Any]
-    data_plan: dict[str, Any]
-    expectations: dict[str, str]
-    figures: dict[str, float]
-    serving_map: str
-
-    @property
-    def failed(self) -> list[CheckResult]:
-        return [c for c in self.checks if not c.ok]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"outcome": "passed" if self.ok else "failed", "phase": self.phase,
-                "plan": self.plan, "data_plan": self.data_plan,
-                "checks": [{"name": c.name, "ok": c.ok, "summary": c.summary,
-                            "evidence": c.evidence} for c in self.checks],
-                "expectations": self.expectations, "figures": self.figures,
-                "serving_map": self.serving_map}
 
 
 class BlueGreenRun:
@@ -99,13 +58,20 @@ class BlueGreenRun:
         record: Called with every check result (a scenario recorder's ``check``).
         progress: Called with one line per step.
         hooks: Phase name -> called after the step that entered it (fault injection).
+        sinks: Where Iceberg sinks go, when the spec asks for them.
     """
 
     def __init__(self, prepared: PreparedRun, *, deployer: FlinkDeployer, workdir: Path,
                  events: EventLog, record: Callable[[CheckResult], CheckResult] | None = None,
                  progress: Callable[[str], None] | None = None,
-                 hooks: Mapping[str, Hook] | None = None) -> None:
+                 hooks: Mapping[str, Hook] | None = None,
+                 sinks: IcebergSinks | None = None) -> None:
         self.prepared, self.deployer, self.events = prepared, deployer, events
+        self.sinks = sinks if prepared.sink_tables else None
+        if prepared.sink_tables and sinks is None:
+            raise BlueGreenInputError(f"Iceberg sinks {prepared.sink_tables} were asked for "
+                                      "but the run has no Iceberg catalog; start the stack's "
+                                      "iceberg service (pass sinks=IcebergSinks(...))")
         self.rest: FlinkRestClient = deployer.rest
         self.workdir = Path(workdir)
         self.state_path = self.workdir / STATE_FILE
@@ -118,7 +84,8 @@ class BlueGreenRun:
                                     bootstrap_servers=deployer.target.bootstrap_servers)
         self.data = ProductData(prepared.data, bootstrap_servers=deployer.target
                                 .bootstrap_servers, topic_of=self._source_topic,
-                                seed=prepared.spec.seed)
+                                seed=prepared.spec.seed,
+                                ledger=Ledger(self.workdir / "ledger.jsonl"))
         self.reader = SinkReader(deployer)
         self.settler = Settler(self.rest, deployer.target.bootstrap_servers)
         self._started = time.monotonic()
@@ -160,6 +127,7 @@ class BlueGreenRun:
                        f"{len(self.prepared.v1.tables)} tables")
         started = self.deployer.deploy(self.prepared.v1, extra_ddl=self.prepared.extra_ddl)
         self._v1_jobs = {name: s.job_id or "" for name, s in started.items()}
+        self._deploy_sinks({t: t for t in self.prepared.sink_tables}, v2=False)
         return "v1_deployed"
 
     def _seed(self) -> str:
@@ -170,6 +138,7 @@ class BlueGreenRun:
         self.reader.clear()
         self._add(sink_checks(self.prepared, self.reader, self.data, tables, v2=False),
                   stage="v1")
+        self._iceberg_checks(tables, v2=False, stage="v1")
         return "v1_settled"
 
     def _deploy_plan(self) -> str:
@@ -186,6 +155,7 @@ class BlueGreenRun:
                 feed.start(lambda t=table: self.data.next_record(t))  # type: ignore[misc]
             try:
                 self.deployer.deploy_plan(self.prepared.v2, plan)
+                self._deploy_sinks({r.table: r.new_name for r in plan.redeploy}, v2=True)
                 if "plan_deploying" in self.hooks:  # inside the watched window
                     self.hooks["plan_deploying"](self)
                 self._send_some_of_everything()
@@ -211,6 +181,8 @@ class BlueGreenRun:
                               {r.table: r.new_name for r in plan.redeploy}, v2=True),
                   stage="v2")
         self._add(comparison_checks(self.prepared, self.reader), stage="v1_v2")
+        self._iceberg_checks(self._v1_tables(), v2=False, stage="v1")
+        self._iceberg_checks({r.table: r.new_name for r in plan.redeploy}, v2=True, stage="v2")
         self.state.figures["last_input_to_verdict_s"] = round(
             time.monotonic() - self._last_input, 2)
         return "checked"
@@ -231,6 +203,7 @@ class BlueGreenRun:
                for r in plan.redeploy if r.table in self.deployer.statements}
         self._progress("promoting: consumers switch to v2, v1 stops with a savepoint")
         self.deployer.promote(plan, caught_up=lambda step: None)
+        self._stop_sinks([r.table for r in plan.redeploy])
         self.state.savepoints = dict(self.deployer.savepoints)
         self._send_some_of_everything(scale=0.2)
         self._settle("promoted")
@@ -241,6 +214,7 @@ class BlueGreenRun:
                   stage="promoted")
         self._add(sink_checks(self.prepared, self.reader, self.data, serving, v2=True),
                   stage="promoted")
+        self._iceberg_checks(serving, v2=True, stage="promoted")
         return "promoted"
 
     def _rollback(self) -> str:
@@ -249,7 +223,13 @@ class BlueGreenRun:
                    for r in plan.redeploy if r.new_name in self.deployer.statements}
         self._progress("rolling back: v2 stops and its tables are dropped; v1 serves"
                        + (" (resumed from its savepoints)" if self.deployer.savepoints else ""))
+        after_promotion = bool(self.deployer.savepoints)
+        self._stop_sinks([r.new_name for r in plan.redeploy])
         self.deployer.rollback(plan, model=self.prepared.v1)
+        dropped_sinks = self.sinks.drop(r.new_name for r in plan.redeploy) if self.sinks else []
+        self.events.emit("bluegreen.iceberg_dropped", tables=dropped_sinks)
+        if after_promotion:  # v1's sinks start over from the start: upserts are idempotent
+            self._deploy_sinks({r.table: r.table for r in plan.redeploy}, v2=False)
         self._send_some_of_everything(scale=0.2)
         self._settle("rolled_back")
         self.reader.clear()
@@ -260,7 +240,45 @@ class BlueGreenRun:
                   stage="rolled_back")
         self._add(sink_checks(self.prepared, self.reader, self.data, self._v1_tables(),
                               v2=False), stage="rolled_back")
+        self._iceberg_checks(self._v1_tables(), v2=False, stage="rolled_back")
         return "rolled_back"
+
+    # -- Iceberg sinks ------------------------------------------------------------------
+    def _deploy_sinks(self, tables: dict[str, str], *, v2: bool) -> None:
+        """Start the Iceberg sinks of ``logical -> physical`` tables chosen by the spec."""
+        if self.sinks is None:
+            return
+        ddls = {r.table: r.ddl for r in self.prepared.plan.redeploy} if v2 else {}
+        chosen = {physical: ddls.get(logical) or self.prepared.v1.tables[logical].ddl
+                  for logical, physical in tables.items()
+                  if logical in self.prepared.sink_tables}
+        if chosen:
+            model = self.prepared.v2 if v2 else self.prepared.v1
+            self.deployer.deploy_sinks(model, chosen, self.sinks)
+
+    def _stop_sinks(self, physical: list[str]) -> None:
+        for table in physical:
+            name = IcebergSinks.statement(table)
+            if name in self.deployer.statements:
+                self.deployer.stop(name)
+
+    def _iceberg_checks(self, tables: dict[str, str], *, v2: bool, stage: str) -> None:
+        if self.sinks is None:
+            return
+        chosen = {t: p for t, p in tables.items() if t in self.prepared.sink_tables}
+        self._add(iceberg_checks(self.prepared, self.sinks, self.reader, self.data, chosen,
+                                 v2=v2), stage=stage)
+
+    def _wait_sinks_committed(self, jobs: dict[str, str]) -> None:
+        if self.sinks is None:
+            return
+        prefix = IcebergSinks.statement("")
+        wanted = {name.removeprefix(prefix): self.settler.proven_checkpoint(job)
+                  for name, job in jobs.items() if name.startswith(prefix)}
+        if wanted:
+            waited = self.sinks.wait_committed(wanted)
+            self.events.emit("bluegreen.iceberg_committed", checkpoints=wanted,
+                             waited_s=round(waited, 2))
 
     # -- helpers ----------------------------------------------------------------------
     def _sample_pairs(self) -> None:
@@ -287,6 +305,7 @@ class BlueGreenRun:
         self.state.statements = jobs
         self._save()
         waited = self.settler.wait(jobs, timeout_s=self.prepared.spec.settle_timeout_s)
+        self._wait_sinks_committed(jobs)
         self.state.figures[f"settle_{stage}_s"] = round(waited, 2)
         self.events.emit("bluegreen.settled", stage=stage, waited_s=round(waited, 2),
                          statements=sorted(jobs))
@@ -323,22 +342,8 @@ class BlueGreenRun:
             self.deployer.stop_all()
         finally:
             self.settler.close()
+            self.data.ledger.close()
             self._save()
-
-
-def cleanup_recorded(state_path: Path) -> list[str]:
-    """Cancel the jobs a crashed run's state file lists; returns what was cancelled."""
-    state = json.loads(Path(state_path).read_text())
-    rest = FlinkRestClient(state["rest_url"])
-    cancelled = []
-    try:
-        for name, job_id in state.get("statements", {}).items():
-            if job_id and rest.job(job_id).state not in TERMINAL:
-                rest.cancel(job_id, wait=False)
-                cancelled.append(name)
-    finally:
-        rest.close()
-    return cancelled
 
 
 def run_on_stack(prepared: PreparedRun, *, bootstrap_servers: str, gateway_url: str,
@@ -346,7 +351,8 @@ def run_on_stack(prepared: PreparedRun, *, bootstrap_servers: str, gateway_url: 
                  events: EventLog, registry_url: str = "",
                  record: Callable[[CheckResult], CheckResult] | None = None,
                  progress: Callable[[str], None] | None = None,
-                 hooks: Mapping[str, Hook] | None = None) -> BlueGreenRun:
+                 hooks: Mapping[str, Hook] | None = None,
+                 sinks: IcebergSinks | None = None) -> BlueGreenRun:
     """A run whose tables live under ``topic_prefix`` of the stack's Kafka."""
     target = KafkaTarget(bootstrap_servers=bootstrap_servers, topic_prefix=topic_prefix,
                          group_prefix=topic_prefix, schema_registry_url=registry_url)
@@ -355,4 +361,4 @@ def run_on_stack(prepared: PreparedRun, *, bootstrap_servers: str, gateway_url: 
                                                 topic_prefix=topic_prefix),
                              savepoint_dir=savepoint_dir)
     return BlueGreenRun(prepared, deployer=deployer, workdir=workdir, events=events,
-                        record=record, progress=progress, hooks=hooks)
+                        record=record, progress=progress, hooks=hooks, sinks=sinks)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from harness.checks.derive import (
     SinkExpectation,
@@ -19,6 +20,7 @@ from harness.checks.derive import (
     v1_v2_parity,
 )
 from harness.checks.result import CheckResult
+from harness.checks.rows import parity
 from harness.checks.sinks import (
     SinkSnapshot,
     no_duplicates_by_key,
@@ -28,6 +30,7 @@ from harness.checks.sinks import (
 from harness.data.product import ProductData
 from harness.data.schema import columns_from_ddl, primary_key_from_ddl
 from harness.deploy.flink import FlinkDeployer
+from harness.deploy.iceberg_sinks import IcebergSinks
 from harness.flink.rest import FlinkRestClient
 from harness.strategy.bluegreen_setup import PreparedRun
 
@@ -124,6 +127,45 @@ def tables_of(prepared: PreparedRun, *, v1: bool, v2: bool) -> dict[str, str]:
     if v2:
         tables.update({r.new_name: r.ddl for r in prepared.plan.redeploy})
     return tables
+
+
+def iceberg_snapshot(sinks: IcebergSinks, physical: str, ddl: str) -> SinkSnapshot:
+    """An Iceberg sink's live rows (after deletes) as a snapshot keyed by its primary key."""
+    rows = sinks.rows(physical)
+    return SinkSnapshot(f"iceberg:{physical}", sinks.identifier(physical),
+                        primary_key_from_ddl(ddl), False, [(None, row) for row in rows])
+
+
+def _json_columns(rows: list[dict[str, Any]], columns: list[str]) -> list[str]:
+    """Columns whose values compare as JSON scalars in both readers (not timestamps)."""
+    scalar = (str, int, float, bool, type(None))
+    return [c for c in columns if all(isinstance(r.get(c), scalar) for r in rows)]
+
+
+def iceberg_checks(prepared: PreparedRun, sinks: IcebergSinks, reader: SinkReader,
+                   data: ProductData, tables: dict[str, str], *, v2: bool) -> list[CheckResult]:
+    """For each Iceberg sink: no duplicates after deletes, nothing lost (where the ledger
+    predicts the keys), and the same rows as the Kafka table it copies."""
+    results = []
+    model = prepared.v2 if v2 else prepared.v1
+    ddls = {r.table: r.ddl for r in prepared.plan.redeploy} if v2 else {}
+    for logical, physical in tables.items():
+        ddl = ddls.get(logical) or model.tables[logical].ddl
+        iceberg = iceberg_snapshot(sinks, physical, ddl)
+        key = primary_key_from_ddl(ddl)
+        results.append(no_duplicates_by_key(iceberg, identity=key))
+        expect = expectation(prepared.v1, prepared.lineage_v1, logical)
+        lost = complete(expect, iceberg, data.acked(expect.expect_from)) \
+            if expect.expect_from else None
+        if lost is not None:
+            results.append(lost)
+        kafka = reader.read(physical, ddl)
+        columns = _json_columns(iceberg.rows(), [c.name for c in columns_from_ddl(ddl)])
+        same = parity(kafka.rows(), iceberg.rows(), key=key[0] if len(key) == 1 else key,
+                      columns=columns, name=f"{physical} kafka~iceberg")
+        results.append(CheckResult(f"sink_parity({physical})", same.ok, same.summary,
+                                   {**same.evidence, "compared": columns}))
+    return results
 
 
 def expectations_text(prepared: PreparedRun) -> dict[str, str]:

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.data.plan import DataPlan, plan_data
+from harness.data.schema import primary_key_from_ddl
 from harness.errors import CutoverError
 from harness.pipeline.gitrefs import models_between
+from harness.pipeline.inserts import require_matching_widths
 from harness.pipeline.lineage import ProductLineage
 from harness.pipeline.model import PipelineModel
 from harness.pipeline.plan import ImpactPlan, plan_change
@@ -26,6 +28,7 @@ from harness.pipeline.tablelist import (
 )
 
 THEN = ("promote", "rollback", "promote-rollback")
+ROWTIME = "TIMESTAMP_LTZ(3) METADATA FROM 'timestamp'"
 
 
 class BlueGreenInputError(CutoverError):
@@ -46,6 +49,8 @@ class BlueGreenSpec:
         rate_per_s: Rate of the live feed while v2 is deployed.
         seed: Seed of all synthetic values.
         settle_timeout_s: How long settling may take before the run fails.
+        iceberg_sinks: Layers (``fact``, ``view``...) or table names materialized as
+            Iceberg upsert tables too, as sink connectors would.
     """
 
     pipelines: Path
@@ -57,13 +62,15 @@ class BlueGreenSpec:
     rate_per_s: float = 100.0
     seed: int = 20261201
     settle_timeout_s: float = 120.0
+    iceberg_sinks: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {"pipelines": str(self.pipelines), "from_ref": self.from_ref,
                 "to_ref": self.to_ref, "then": self.then,
                 "table_list": str(self.table_list) if self.table_list else None,
                 "records": self.records, "rate_per_s": self.rate_per_s, "seed": self.seed,
-                "settle_timeout_s": self.settle_timeout_s}
+                "settle_timeout_s": self.settle_timeout_s,
+                "iceberg_sinks": list(self.iceberg_sinks)}
 
 
 @dataclass
@@ -81,6 +88,30 @@ class PreparedRun:
     extra_ddl: dict[str, str] = field(default_factory=dict)
     coverage: TableListCoverage | None = None
     warnings: list[str] = field(default_factory=list)
+    sink_tables: list[str] = field(default_factory=list)
+
+
+def sink_tables(model: PipelineModel, wanted: tuple[str, ...]) -> list[str]:
+    """The tables of ``model`` that ``--iceberg-sinks`` names, by layer or by name.
+
+    Raises:
+        BlueGreenInputError: A name is neither a layer nor a table, or a chosen table has
+            no primary key (an upsert sink needs identifier fields).
+    """
+    layers = {t.layer for t in model.tables.values()}
+    unknown = [w for w in wanted if w not in layers and w not in model.tables]
+    if unknown:
+        raise BlueGreenInputError(f"--iceberg-sinks {unknown} names no layer and no table; "
+                                  f"layers here: {sorted(layers)}")
+    chosen = [n for n in model.topological_order() if not model.tables[n].is_external
+              and (n in wanted or model.tables[n].layer in wanted)]
+    keyless = [n for n in chosen if not primary_key_from_ddl(model.tables[n].ddl or "(x INT)")]
+    if keyless:
+        files = ", ".join(str(model.tables[n].ddl_path or n) for n in keyless)
+        raise BlueGreenInputError(f"{keyless} have no PRIMARY KEY ({files}), so an Iceberg "
+                                  "upsert sink has no identifier fields; add one or leave "
+                                  "them out of --iceberg-sinks")
+    return chosen
 
 
 def _not_fed_by_kafka(model: PipelineModel, name: str) -> str | None:
@@ -93,9 +124,31 @@ def _not_fed_by_kafka(model: PipelineModel, name: str) -> str | None:
 
 def inferred_ddl(lineage: ProductLineage, name: str) -> str:
     """A CREATE TABLE for an external the project has no DDL for (an append JSON topic)."""
-    columns = ",\n  ".join(f"`{c.name}` {c.type}" for c in lineage.columns(name))
+    columns = ",\n  ".join(  # Confluent's $rowtime is the Kafka record's timestamp
+        f"`{c.name}` " + (ROWTIME if c.name == "$rowtime" else c.type)
+        for c in lineage.columns(name))
     return (f"CREATE TABLE `{name}` (\n  {columns}\n) WITH (\n  'changelog.mode' = 'append',\n"
             "  'value.format' = 'json-registry',\n  'scan.startup.mode' = 'earliest-offset'\n)")
+
+
+def _in_scope(v1: PipelineModel, v2: PipelineModel, plan: ImpactPlan) -> set[str]:
+    """The redeployed tables and every table upstream of them, at either ref."""
+    keep: set[str] = set()
+    todo = [r.table for r in plan.redeploy]
+    while todo:
+        name = todo.pop()
+        if name not in keep:
+            keep.add(name)
+            todo += [p for model in (v1, v2) if name in model.tables
+                     for p in model.tables[name].parents]
+    return keep
+
+
+def _scoped(model: PipelineModel, keep: set[str]) -> PipelineModel:
+    """``model`` with only the tables of ``keep``; an external none of them reads goes."""
+    return PipelineModel([t for n, t in model.tables.items() if n in keep and (
+        not t.is_external or any(c in keep for c in model.children(n)))],
+        warnings=model.warnings)
 
 
 def _check_spec(spec: BlueGreenSpec) -> None:
@@ -124,15 +177,32 @@ def prepare(spec: BlueGreenSpec) -> PreparedRun:
     if spec.table_list is not None:
         coverage = check_coverage(read_table_list(spec.table_list), plan, v2)
         require_coverage(coverage, spec.table_list, plan)
+    # Tables neither upstream nor downstream of the change play no part in it: they are
+    # not deployed, analysed or fed, so an unrelated unfinished statement cannot stop it.
+    keep = _in_scope(v1, v2, plan)
+    left_out = sorted(n for n in {*v1.tables, *v2.tables} - keep
+                      if not (v2.tables.get(n) or v1.tables[n]).is_external)
+    if left_out:
+        v1, v2 = _scoped(v1, keep), _scoped(v2, keep)
+        plan = plan_change(v2, changed)
     lineage_v1, lineage_v2 = ProductLineage(v1), ProductLineage(v2)
+    require_matching_widths(lineage_v1, [n for n in v1.tables if not v1.tables[n].is_external])
+    require_matching_widths(lineage_v2, [r.table for r in plan.redeploy])
     data = plan_data(v1, lineage_v1, records=spec.records,
                      feedable=lambda name: _not_fed_by_kafka(v1, name))
     extra = {name: inferred_ddl(lineage_v1, name) for name in v1.external
              if not v1.tables[name].ddl}
     warnings = [*v1.warnings, *v2.warnings, *data.warnings]
+    if left_out:
+        shown = ", ".join(left_out[:8]) + (f" and {len(left_out) - 8} more"
+                                            if len(left_out) > 8 else "")
+        warnings.append(f"{len(left_out)} tables neither upstream nor downstream of the "
+                        f"change are left out of the run (not deployed, not checked): "
+                        f"{shown}")
     if coverage is not None and coverage.extra:
         warnings.append(f"table list {spec.table_list} also names {coverage.extra}, which the "
                         "change does not touch: shift_left would restart those green "
                         "statements")
     return PreparedRun(spec, v1, v2, changed, plan, lineage_v1, lineage_v2, data, extra,
-                       coverage, list(dict.fromkeys(warnings)))
+                       coverage, list(dict.fromkeys(warnings)),
+                       sink_tables(v1, spec.iceberg_sinks))
