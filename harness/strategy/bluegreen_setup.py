@@ -151,6 +151,21 @@ def _scoped(model: PipelineModel, keep: set[str]) -> PipelineModel:
         warnings=model.warnings)
 
 
+def _require_known_sources(v1: PipelineModel, v2: PipelineModel, plan: ImpactPlan,
+                           spec: BlueGreenSpec) -> None:
+    """A v2 must read sources v1 reads: a new raw topic would never be created or fed."""
+    new = {p: r.table for r in plan.redeploy for p in v2.tables[r.table].parents
+           if v2.tables[p].is_external and p not in v1.tables}
+    if new:
+        where = "; ".join(f"{t} reads {p} ({v2.tables[t].dml_path or t})"
+                          for p, t in sorted(new.items()))
+        raise BlueGreenInputError(
+            f"at {spec.to_ref}, {where}, a source {spec.from_ref} does not have: cutover "
+            f"feeds only the sources the running product reads. Rebase {spec.to_ref} on "
+            f"{spec.from_ref}, or add the source (its DDL and a statement reading it) to "
+            f"{spec.from_ref} first")
+
+
 def _check_spec(spec: BlueGreenSpec) -> None:
     if spec.then not in THEN:
         raise BlueGreenInputError(f"--then {spec.then!r} is not one of {', '.join(THEN)}")
@@ -185,6 +200,7 @@ def prepare(spec: BlueGreenSpec) -> PreparedRun:
     if left_out:
         v1, v2 = _scoped(v1, keep), _scoped(v2, keep)
         plan = plan_change(v2, changed)
+    _require_known_sources(v1, v2, plan, spec)
     lineage_v1, lineage_v2 = ProductLineage(v1), ProductLineage(v2)
     require_matching_widths(lineage_v1, [n for n in v1.tables if not v1.tables[n].is_external])
     require_matching_widths(lineage_v2, [r.table for r in plan.redeploy])

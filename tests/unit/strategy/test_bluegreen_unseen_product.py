@@ -5,6 +5,7 @@ import subprocess
 import pytest
 
 from harness.cli import main
+from harness.errors import CutoverError
 from harness.strategy.bluegreen_setup import BlueGreenSpec, prepare
 
 ORDERS_DDL = """CREATE TABLE src_orders (
@@ -54,3 +55,12 @@ def test_select_star_from_a_raw_topic_without_ddl_exits_2_naming_the_file(repo, 
     err = capsys.readouterr().err
     assert code == 2, err
     assert "dml.src_orders.sql" in err and "ddl.raw_orders.sql" in err
+
+
+def test_a_v2_reading_a_source_v1_lacks_is_refused_before_deploying(repo):
+    git(repo.parent, "checkout", "-q", "release")
+    (repo / "dml.src_orders.sql").write_text(
+        "INSERT INTO src_orders SELECT order_id, customer_id, amount FROM raw_orders_eu;")
+    git(repo.parent, "commit", "-q", "-am", "reads a new topic")
+    with pytest.raises(CutoverError, match=r"raw_orders_eu.*Rebase release on main"):
+        prepare(BlueGreenSpec(pipelines=repo, from_ref="main", to_ref="release"))
