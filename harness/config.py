@@ -110,6 +110,8 @@ SETTINGS: dict[str, Setting] = {
         Setting("kafka_heap", "Kafka JVM heap (-Xmx)", "512m"),
         Setting("flink_checkpoint_interval", "Flink checkpoint interval (recovery scenarios "
                 "need a short one)", "2s"),
+        Setting("flink_slots", "task slots of Flink's TaskManager: one a running statement "
+                "(blue/green runs v1, v2 and their Iceberg sinks side by side)", 24, int),
         Setting("images", "containers provider: which column of images.toml, `default` "
                 "(official images) or `local` (built by scripts/build-images)", "default"),
         *[Setting(f"image_{service}", f"containers provider: the image of {service} "

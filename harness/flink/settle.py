@@ -42,6 +42,7 @@ from confluent_kafka import KafkaException
 from harness.flink import kafka_offsets as ko
 from harness.flink.errors import FlinkError
 from harness.flink.rest import FlinkRestClient
+from harness.flink.settle_hints import likely_fix
 from harness.wait import WaitTimeout
 
 
@@ -360,38 +361,10 @@ class Settler:
                          last: SettleStatus, timeout_s: float) -> str:
         table = "; ".join(f"{n}: " + ", ".join(f"{tp}={v}" for tp, v in parts.items())
                           for n, parts in last.lag.items()) or "no source partition known"
-        fixes = " | ".join(self._fix(n, kind, jobs.get(n, ""), first, last)
+        fixes = " | ".join(likely_fix(self._get, n, kind, jobs.get(n, ""), first, last)
                            for n, kind in last.waiting_on.items())
         return (f"Flink jobs {sorted(jobs)} did not settle within {timeout_s:.0f}s: "
                 f"{last.reason}\n  lag: {table}\n  likely fix: {fixes}")
-
-    def _fix(self, name: str, kind: str, jid: str, first: SettleStatus,
-             last: SettleStatus) -> str:
-        if kind in ("not-running", "tasks"):
-            try:
-                exc = self._get(f"/jobs/{jid}/exceptions", maxExceptions="1")
-                root = str(exc.get("root-exception") or "").strip().split("\n")[0]
-            except (FlinkError, httpx.HTTPError):  # a job the cluster does not know
-                root = ""
-            return (f"job {name} ({jid}) is not running{f' ({root})' if root else ''}: "
-                    "resubmit it, or leave it out of the jobs to settle")
-        if kind == "behind":
-            now, then = last.positions.get(name, {}), first.positions.get(name, {})
-            stuck = [tp for tp, n in last.lag.get(name, {}).items() if n and now.get(tp) ==
-                     then.get(tp)]
-            return (f"job {name}'s source is not reading {stuck[0]} (its position did not "
-                    "move): check its TaskManager log, backpressure and the topic" if stuck
-                    else f"job {name} reads, but slower than its input: give it more time")
-        return {"no-source-metrics": f"job {name} reports no Kafka source metrics: does it "
-                                     "read Kafka, and were its splits assigned?",
-                "checkpoint": f"job {name} completed no checkpoint after catching up: is "
-                              f"checkpointing on and succeeding? (GET /jobs/{jid}/checkpoints)",
-                "open-transaction": f"{name}: a transactional producer (an exactly-once sink) "
-                                    "holds a transaction open: is its job checkpointing?",
-                "unknown-topic": f"{name}: a topic it reads is missing or ambiguous",
-                "error": "Flink's REST API or Kafka failed the pass: are they up?",
-                }.get(kind, "end offsets keep moving: is something still producing?")
-
 
 def _tx_reason(key: ko.Key, ends: Mapping[ko.Key, ko.PartitionEnds]) -> str:
     if key not in ends:

@@ -55,11 +55,11 @@ _RESULT_PREFIX = "BASH_JAVA_UTILS_EXEC_RESULT:"
 
 @dataclass(frozen=True)
 class FlinkSizing:
-    """Memory and slots of the session cluster: modest, room for a dozen small statements."""
+    """Memory and slots of the session cluster: modest, room for two dozen small statements."""
 
     jobmanager_process: str = "768m"
     taskmanager_process: str = "1536m"
-    slots: int = 12
+    slots: int = 24
     gateway_heap: str = "384m"
     checkpoint_interval: str = "2s"
 

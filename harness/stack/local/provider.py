@@ -108,7 +108,8 @@ class LocalProvider(Provider):
 
     def _flink(self) -> FlinkService:
         _, path = self._component("flink")
-        sizing = FlinkSizing(checkpoint_interval=self.config["flink_checkpoint_interval"])
+        sizing = FlinkSizing(checkpoint_interval=self.config["flink_checkpoint_interval"],
+                             slots=int(self.config["flink_slots"]))
         return FlinkService(run_dir=self.run_dir, java=self.java(),
                             component_dir=path, sizing=sizing)
 
