@@ -125,9 +125,9 @@ class BlueGreenRun:
     def _deploy_v1(self) -> str:
         self._progress(f"deploying {self.prepared.spec.from_ref}: "
                        f"{len(self.prepared.v1.tables)} tables")
-        started = self.deployer.deploy(self.prepared.v1, extra_ddl=self.prepared.extra_ddl)
-        self._v1_jobs = {name: s.job_id or "" for name, s in started.items()}
+        self.deployer.deploy(self.prepared.v1, extra_ddl=self.prepared.extra_ddl)
         self._deploy_sinks({t: t for t in self.prepared.sink_tables}, v2=False)
+        self._v1_jobs = {name: s.job_id or "" for name, s in self.deployer.statements.items()}
         return "v1_deployed"
 
     def _seed(self) -> str:
