@@ -21,7 +21,7 @@ from harness.results.session import new_run_id
 SUITES: dict[str, list[str]] = {
     "reference": ["scenarios"],
     "stack": ["scenarios/test_stack_readiness.py"],
-    "bluegreen": ["scenarios/test_bluegreen_intermediate.py"],
+    "bluegreen": ["scenarios/test_bluegreen_intermediate.py", "scenarios/test_bluegreen_orders.py"],
     "cdc": ["scenarios/test_cdc_schema_evolution.py"],
     "canary": ["scenarios/test_canary_data_tier.py"],
     "incidents": ["fixtures/incidents"],

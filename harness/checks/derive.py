@@ -47,9 +47,23 @@ class SinkExpectation:
     why: str
 
 
-def _blockers(model: PipelineModel, lineage: ProductLineage, table: str) -> list[str]:
-    """Statements between the sources and ``table`` that make its keys unpredictable."""
+def _blockers(model: PipelineModel, lineage: ProductLineage, table: str,
+              source: str) -> list[str]:
+    """Statements between the sources and ``table`` that make its keys unpredictable.
+
+    Besides opaque filters and windows, an inner join in which ``source`` (the sink key's
+    source) is the *parent* keeps only the keys some child row references: the data plan
+    makes every child find its parent, not every parent get a child.
+    """
     found = []
+    path = set(lineage.path(table))
+    for link in lineage.key_links():
+        if link.parent.table == source and link.statement in path \
+                and not lineage.shape(link.statement).outer_joins:
+            where = model.tables[link.statement].dml_path or link.statement
+            found.append(f"{link.statement} inner-joins {source} with {link.child.table} "
+                         f"({where}): only {source} keys some {link.child.table} row "
+                         "references reach it")
     for name in lineage.path(table):
         if model.tables[name].is_external:
             continue
@@ -81,11 +95,11 @@ def expectation(model: PipelineModel, lineage: ProductLineage, table: str) -> Si
         return SinkExpectation(table, key, columns, None,
                                f"key {key[0]} is computed or aggregated, no source key reaches "
                                "it: completeness checked by parity with v1")
-    blockers = _blockers(model, lineage, table)
-    if blockers:
-        return SinkExpectation(table, key, columns, None, "; ".join(blockers)
-                               + ": completeness checked by parity with v1")
     source = sorted(sources, key=lambda r: r.table)[0]
+    blockers = _blockers(model, lineage, table, source.table)
+    if blockers:
+        return SinkExpectation(table, key, columns, None, "; ".join(dict.fromkeys(blockers))
+                               + ": completeness checked by parity with v1")
     return SinkExpectation(table, key, columns, source.table,
                            f"every acknowledged {source.table}.{source.column} is a "
                            f"{table}.{key[0]} (column lineage)")

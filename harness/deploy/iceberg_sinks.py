@@ -15,12 +15,13 @@ checkpoint commits, even one with no new files, and the wait never depends on ne
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
+
+from pyiceberg.catalog.sql import SqlCatalog
 
 from harness.data.schema import columns_from_ddl, primary_key_from_ddl
 from harness.errors import CutoverError
-from harness.iceberg import merge_on_read, open_catalog
+from harness.iceberg import merge_on_read
 from harness.stack.endpoint import IcebergEndpoint
 from harness.wait import wait_until
 
@@ -31,12 +32,26 @@ class IcebergSinkError(CutoverError):
     """An Iceberg sink cannot be created or has not committed in time."""
 
 
-@dataclass(frozen=True)
 class IcebergSinks:
-    """Where the sink tables live: the stack's catalog and the namespace's database."""
+    """Where the sink tables live: the stack's catalog and the namespace's database.
 
-    endpoint: IcebergEndpoint
-    database: str
+    One pyiceberg catalog is opened on first use and kept until :meth:`close`.
+    """
+
+    def __init__(self, endpoint: IcebergEndpoint, database: str) -> None:
+        self.endpoint, self.database = endpoint, database
+        self._catalog: SqlCatalog | None = None
+
+    def catalog(self) -> SqlCatalog:
+        if self._catalog is None:
+            self._catalog = SqlCatalog(self.endpoint.catalog, uri=self.endpoint.sqlalchemy_uri,
+                                       warehouse=self.endpoint.warehouse)
+        return self._catalog
+
+    def close(self) -> None:
+        if self._catalog is not None:
+            self._catalog.engine.dispose()
+            self._catalog = None
 
     @staticmethod
     def statement(table: str) -> str:
@@ -68,13 +83,12 @@ class IcebergSinks:
 
     def rows(self, table: str) -> list[dict[str, Any]]:
         """Live rows of ``table``'s sink (position and equality deletes applied)."""
-        with open_catalog(self.endpoint) as catalog:
-            return list(merge_on_read(catalog.load_table(self.identifier(table))).to_pylist())
+        table_ = self.catalog().load_table(self.identifier(table))
+        return list(merge_on_read(table_).to_pylist())
 
     def committed(self, table: str) -> int:
         """The newest checkpoint id the sink table's snapshots record (-1 for none)."""
-        with open_catalog(self.endpoint) as catalog:
-            snapshot = catalog.load_table(self.identifier(table)).current_snapshot()
+        snapshot = self.catalog().load_table(self.identifier(table)).current_snapshot()
         if snapshot is None or snapshot.summary is None:
             return -1
         return int(snapshot.summary.get(COMMITTED) or -1)
@@ -82,12 +96,11 @@ class IcebergSinks:
     def drop(self, tables: Iterable[str]) -> list[str]:
         """Drop the sink tables that exist; returns their identifiers."""
         dropped = []
-        with open_catalog(self.endpoint) as catalog:
-            for table in tables:
-                identifier = self.identifier(table)
-                if catalog.table_exists(identifier):
-                    catalog.drop_table(identifier)
-                    dropped.append(identifier)
+        for table in tables:
+            identifier = self.identifier(table)
+            if self.catalog().table_exists(identifier):
+                self.catalog().drop_table(identifier)
+                dropped.append(identifier)
         return dropped
 
     def wait_committed(self, checkpoints: dict[str, int], *, timeout_s: float = 30.0) -> float:

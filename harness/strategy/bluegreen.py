@@ -173,6 +173,7 @@ class BlueGreenRun:
 
     def _check_both(self) -> str:
         plan = self.prepared.plan
+        checks_started = time.monotonic()
         self.reader.clear()
         self.reader.prefetch(tables_of(self.prepared, v1=True, v2=True))
         self._add(sink_checks(self.prepared, self.reader, self.data, self._v1_tables(),
@@ -183,6 +184,7 @@ class BlueGreenRun:
         self._add(comparison_checks(self.prepared, self.reader), stage="v1_v2")
         self._iceberg_checks(self._v1_tables(), v2=False, stage="v1")
         self._iceberg_checks({r.table: r.new_name for r in plan.redeploy}, v2=True, stage="v2")
+        self.state.figures["checks_s"] = round(time.monotonic() - checks_started, 2)
         self.state.figures["last_input_to_verdict_s"] = round(
             time.monotonic() - self._last_input, 2)
         return "checked"
@@ -277,6 +279,7 @@ class BlueGreenRun:
                   for name, job in jobs.items() if name.startswith(prefix)}
         if wanted:
             waited = self.sinks.wait_committed(wanted)
+            self.state.figures["iceberg_commit_wait_s"] = round(waited, 2)
             self.events.emit("bluegreen.iceberg_committed", checkpoints=wanted,
                              waited_s=round(waited, 2))
 
@@ -343,6 +346,8 @@ class BlueGreenRun:
         finally:
             self.settler.close()
             self.data.ledger.close()
+            if self.sinks is not None:
+                self.sinks.close()
             self._save()
 
 

@@ -149,9 +149,14 @@ def iceberg_checks(prepared: PreparedRun, sinks: IcebergSinks, reader: SinkReade
     results = []
     model = prepared.v2 if v2 else prepared.v1
     ddls = {r.table: r.ddl for r in prepared.plan.redeploy} if v2 else {}
+    chosen = {p: ddls.get(t) or model.tables[t].ddl for t, p in tables.items()}
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="iceberg-reader") as pool:
+        snapshots = dict(zip(chosen, pool.map(lambda item: iceberg_snapshot(sinks, *item),
+                                              chosen.items()), strict=True))
+    reader.prefetch({p: ddl for p, ddl in chosen.items()})
     for logical, physical in tables.items():
-        ddl = ddls.get(logical) or model.tables[logical].ddl
-        iceberg = iceberg_snapshot(sinks, physical, ddl)
+        ddl = chosen[physical]
+        iceberg = snapshots[physical]
         key = primary_key_from_ddl(ddl)
         results.append(no_duplicates_by_key(iceberg, identity=key))
         expect = expectation(prepared.v1, prepared.lineage_v1, logical)

@@ -51,3 +51,32 @@ def test_the_data_plan_draws_children_from_parents_and_resends_dedup_events(pipe
     assert data.source("raw_tickers").duplicates_pct > 0
     assert data.leaves == ["raw_scores"]
     assert "article_id from raw_articles.article_id" in data.render_text()
+
+
+def test_an_inner_join_where_the_key_source_is_the_parent_says_so(tmp_path):
+    from harness.pipeline.lineage import ProductLineage
+    from harness.pipeline.loader import load_pipeline
+
+    folder = tmp_path / "p"
+    folder.mkdir()
+    (folder / "raw.sql").write_text(
+        "CREATE TABLE raw_customers (customer_id STRING, name STRING) WITH ('changelog.mode'"
+        " = 'append');\nCREATE TABLE raw_orders (order_id STRING, customer_id STRING, "
+        "amount DOUBLE) WITH ('changelog.mode' = 'append');\n")
+    (folder / "src.sql").write_text(
+        "CREATE TABLE src_customers (customer_id STRING, name STRING, PRIMARY KEY "
+        "(customer_id) NOT ENFORCED) WITH ('changelog.mode' = 'upsert');\n"
+        "INSERT INTO src_customers SELECT customer_id, name FROM raw_customers;\n")
+    (folder / "fct.sql").write_text(
+        "CREATE TABLE fct (customer_id STRING, orders BIGINT, PRIMARY KEY (customer_id) NOT "
+        "ENFORCED) WITH ('changelog.mode' = 'upsert');\n"
+        "INSERT INTO fct SELECT c.customer_id, COUNT(o.order_id) FROM src_customers c "
+        "{join} raw_orders o ON c.customer_id = o.customer_id GROUP BY c.customer_id;\n")
+    fct = (folder / "fct.sql").read_text()
+    (folder / "fct.sql").write_text(fct.replace("{join}", "JOIN"))
+    model = load_pipeline(folder)
+    inner = expectation(model, ProductLineage(model), "fct")
+    assert inner.expect_from is None and "inner-joins raw_customers" in inner.why
+    (folder / "fct.sql").write_text(fct.replace("{join}", "LEFT JOIN"))
+    model = load_pipeline(folder)
+    assert expectation(model, ProductLineage(model), "fct").expect_from == "raw_customers"
