@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.checks.decode import RecordDecoder
 from harness.checks.result import EXAMPLES, CheckResult
 from harness.readers import TopicSnapshot, read_topic
 
@@ -28,13 +30,6 @@ def decode_key(raw: bytes | None) -> Any:
         return json.loads(raw)
     except ValueError:
         return raw.decode(errors="replace")
-
-
-def _value(raw: bytes) -> Any:
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return {"__undecodable__": raw[:64].hex()}
 
 
 @dataclass
@@ -76,9 +71,9 @@ class SinkSnapshot:
 
 
 def read_sink(bootstrap_servers: str, topic: str, *, table: str, key: list[str],
-              upsert: bool) -> SinkSnapshot:
-    """Read a sink table's topic from its start to its end now."""
-    snapshot = read_topic(bootstrap_servers, topic, decode=_value)
+              upsert: bool, decode: Callable[[bytes], Any] | None = None) -> SinkSnapshot:
+    """Read a sink table's topic from its start to its end now (JSON unless ``decode``)."""
+    snapshot = read_topic(bootstrap_servers, topic, decode=decode or RecordDecoder())
     return SinkSnapshot(table, topic, list(key), upsert, list(snapshot.records))
 
 

@@ -121,8 +121,8 @@ class DataPlan:
                          + (f"; {p.duplicates_pct:g} % re-sent as duplicates (dedup)"
                             if p.duplicates_pct else ""))
             for column, ps in p.predicates.items():
-                shown = " and ".join(f"{q.op} {', '.join(map(str, q.values))}".strip()
-                                     for q in ps)
+                shown = " and ".join(dict.fromkeys(
+                    f"{q.op} {', '.join(map(str, q.values))}".strip() for q in ps))
                 lines.append(f"            {column}: values pass {shown}")
             for column, why in p.inferred.items():
                 lines.append(f"            {column}: inferred ({why})")
@@ -337,8 +337,10 @@ def plan_data(model: PipelineModel, lineage: ProductLineage, *, records: int,
         key, chosen = _key(lineage, name, columns, warnings)
         event_time = tuple(c for c in _event_time(model, name, columns, warnings)
                            if c != key and c not in references.get(name, {}))
+        parent = references.get(name, {}).get(key)
+        count = counts[parent.table] if parent is not None else counts[name]  # one each
         sources.append(SourcePlan(
-            table=name, key=key, columns=columns, count=counts[name],
+            table=name, key=key, columns=columns, count=count,
             references=references.get(name, {}),
             predicates={c.name: predicates[ColumnRef(name, c.name)] for c in columns
                         if ColumnRef(name, c.name) in predicates},

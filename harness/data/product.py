@@ -156,9 +156,13 @@ class ProductData:
         """``count`` new records of ``table``, plus the dedup duplicates its plan asks for."""
         source = self.plan.source(table)
         records = []
+        parent = source.references.get(source.key)  # a 1:1 child: its key is a parent's
         for _ in range(count):
             record = self.generators[table].record()
             with self._lock:
+                if parent is not None:
+                    keys = self.sent_keys[parent.table]
+                    record[source.key] = keys[len(self.sent_keys[table]) % len(keys)]
                 self.sent_keys[table].append(record[source.key])
             records.append(record)
         if source.duplicates_pct:

@@ -28,12 +28,13 @@ def root_message(server_errors: list[str]) -> str:
     """The most useful line of a Flink server-side stack trace.
 
     Prefers Flink's table API exceptions (SqlParserException, ValidationException), which
-    carry the line and column, over wrapper exceptions that only say "failed to execute".
+    carry the line and column, over wrapper exceptions that only say "failed to execute";
+    of those, the deepest cause ("Unable to create a sink" is caused by the reason why).
     """
     text = "\n".join(server_errors)
     matches = [(m.group(1), m.group(2).strip()) for m in map(_USEFUL.search, text.splitlines())
                if m]
-    for name, message in matches:
+    for name, message in reversed(matches):
         if name.startswith("org.apache.flink.table.api.") and "SqlExecutionException" not in name:
             return f"{name.rsplit('.', 1)[-1]}: {message}"
     if matches:

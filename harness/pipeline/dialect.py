@@ -138,10 +138,23 @@ def adapt_ddl_detailed(ddl: str, target: KafkaTarget) -> AdaptedDdl:
                           passed_options=dict(options.values()))
     plan = _plan(table, options, target)
     sql = replace_options(ddl, table, plan.options, drop_distribution=True)
+    if plan.options["connector"] == "kafka" and table.primary_key:
+        sql = _drop_primary_key(sql)
     return AdaptedDdl(sql=sql, table=table.name,
                       topic=plan.options["topic"], connector=plan.options["connector"],
                       partitions=partitions, dropped_options=plan.dropped,
                       passed_options=plan.passed, warnings=plan.warnings)
+
+
+_TABLE_KEY = re.compile(r",(?:\s|--[^\n]*\n)*(?:CONSTRAINT\s+\S+\s+)?PRIMARY\s+KEY\s*\([^)]*\)"
+                        r"\s*NOT\s+ENFORCED", re.IGNORECASE)
+_COLUMN_KEY = re.compile(r"\s+PRIMARY\s+KEY\s+NOT\s+ENFORCED", re.IGNORECASE)
+
+
+def _drop_primary_key(sql: str) -> str:
+    """The statement without its PRIMARY KEY constraint (table or column form)."""
+    dropped = _TABLE_KEY.sub("", sql, count=1)
+    return dropped if dropped != sql else _COLUMN_KEY.sub("", sql, count=1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -277,8 +290,9 @@ def _semantic_warnings(table: CreateTable, values: dict[str, str], connector: st
                         "are not written, consumers see upserts and deletes by key")
     if connector == "kafka" and table.primary_key:
         warnings.append(f"table {name!r}: the OSS kafka connector rejects a PRIMARY KEY with "
-                        "an insert-only format; remove the PRIMARY KEY or drop "
-                        "'changelog.mode' = 'append' so the table maps to upsert-kafka")
+                        "an insert-only format, so the key is dropped from the adapted DDL "
+                        "and kept as 'key.fields' (an append table, as in Confluent Cloud); "
+                        "drop 'changelog.mode' = 'append' if it should be an upsert table")
     dist = table.distribution
     if connector == "upsert-kafka" and dist and dist.columns and dist.columns != table.primary_key:
         warnings.append(f"table {name!r}: upsert-kafka keys and partitions by the PRIMARY KEY "

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.checks.decode import RecordDecoder
 from harness.checks.derive import (
     SinkExpectation,
     changed_columns,
@@ -46,6 +47,9 @@ class SinkReader:
     deployer: FlinkDeployer
     cache: dict[str, SinkSnapshot] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.decoder = RecordDecoder(self.deployer.target.schema_registry_url)
+
     def clear(self) -> None:
         self.cache.clear()
 
@@ -55,7 +59,7 @@ class SinkReader:
             self.cache[physical] = read_sink(
                 self.deployer.target.bootstrap_servers, self.deployer.topic(physical),
                 table=physical, key=primary_key_from_ddl(ddl),
-                upsert=adapted.connector == "upsert-kafka")
+                upsert=adapted.connector == "upsert-kafka", decode=self.decoder)
         return self.cache[physical]
 
     def prefetch(self, tables: dict[str, str]) -> None:

@@ -119,7 +119,19 @@ def _not_fed_by_kafka(model: PipelineModel, name: str) -> str | None:
     if "debezium" in ddl:
         return ("it is a CDC topic (a Debezium format); its rows come from PostgreSQL "
                 "through Debezium, not from synthetic Kafka records")
+    if "avro" in ddl:
+        where = model.tables[name].ddl_path or name
+        return (f"its DDL ({where}) reads Avro through the registry, and cutover writes "
+                "synthetic records as JSON; declare the raw topic with 'value.format' = "
+                "'json-registry' for the test, or leave its DDL out (cutover infers one)")
     return None
+
+
+def needs_registry(prepared: PreparedRun) -> bool:
+    """Whether a table of the run reads or writes Avro through a schema registry."""
+    ddls = [t.ddl for t in prepared.v1.tables.values()] + [r.ddl for r in
+                                                           prepared.plan.redeploy]
+    return any("avro" in ddl.lower() for ddl in ddls)
 
 
 def inferred_ddl(lineage: ProductLineage, name: str) -> str:

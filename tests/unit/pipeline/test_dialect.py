@@ -207,6 +207,20 @@ def test_key_format_with_primary_key_on_append_table_sets_key_fields():
         "json", "a;b", "json")
     assert "format" not in opts
     assert any("rejects a PRIMARY KEY" in warning for warning in result.warnings)
+    assert "PRIMARY KEY" not in result.sql  # kept as key.fields: the OSS connector refuses it
+
+
+def test_a_column_primary_key_of_an_append_table_is_dropped_too():
+    result = adapt_ddl_detailed(
+        "CREATE TABLE e (a STRING PRIMARY KEY NOT ENFORCED, v STRING) WITH ("
+        "'changelog.mode' = 'append', 'key.format' = 'json-registry', "
+        "'value.format' = 'json-registry')", NO_REGISTRY)
+    assert "PRIMARY KEY" not in result.sql and options(result.sql)["key.fields"] == "a"
+    commented = adapt_ddl_detailed(
+        "CREATE TABLE e (a STRING, v STRING,\n  -- more columns here\n  PRIMARY KEY(a) NOT "
+        "ENFORCED) WITH ('changelog.mode' = 'append', 'key.format' = 'json-registry', "
+        "'value.format' = 'json-registry')", NO_REGISTRY)
+    assert "PRIMARY KEY" not in commented.sql
 
 
 def test_distribution_columns_key_an_append_table():
