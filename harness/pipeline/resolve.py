@@ -21,6 +21,7 @@ from harness.errors import CutoverError
 from harness.pipeline import predicates as sql
 from harness.pipeline.model import PipelineModel
 from harness.pipeline.predicates import ParsedStatement, parse_statement
+from harness.pipeline.timefunctions import is_time_function
 
 
 @dataclass(frozen=True, order=True)
@@ -374,6 +375,9 @@ def _read(parsed: ParsedStatement, column: exp.Column, index: int) -> _Evidence:
     if compared is not None:
         return _Evidence(2, compared[0], f"{where}: compared with {compared[1]}", first)
     parent = column.parent
+    if parent is not None and is_time_function(parent):
+        why = f"{where}: read by {parent.sql(dialect=sql.DIALECT)[:40]}, a time function"
+        return _Evidence(2, "TIMESTAMP(3)", why, first)
     if isinstance(parent, exp.Cast | exp.TryCast):
         why = f"{where}: read only through {parent.sql(dialect=sql.DIALECT)}; STRING assumed"
         return _Evidence(3, "STRING", why, first)

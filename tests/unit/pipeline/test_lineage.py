@@ -300,3 +300,17 @@ def test_a_column_only_joined_takes_the_type_of_the_declared_column_it_equals():
     assert inferred.columns == [Column("n", "STRING"), Column("a_ref", "BIGINT")]
     assert inferred.inferred_from["a_ref"].endswith("dml.j.sql:2: equated with raw_a.id")
     assert found.key_links() == [KeyLink(ref("raw_b.a_ref"), ref("raw_a.id"), "j", "join")]
+
+
+def test_a_column_read_by_a_time_function_is_inferred_as_a_timestamp(tmp_path):
+    from harness.pipeline.lineage import ProductLineage as Lineage
+    from harness.pipeline.loader import load_pipeline as load
+
+    (tmp_path / "t.sql").write_text(
+        "CREATE TABLE t (id STRING, h BIGINT, PRIMARY KEY (id) NOT ENFORCED) WITH "
+        "('changelog.mode' = 'upsert');\n"
+        "INSERT INTO t SELECT id, HOUR(created) FROM raw_t;\n")
+    inferred = Lineage(load(tmp_path)).infer_columns("raw_t")
+    types = {c.name: c.type for c in inferred.columns}
+    assert types["created"] == "TIMESTAMP(3)"
+    assert "time function" in inferred.inferred_from["created"]
