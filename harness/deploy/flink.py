@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from harness.events import EventLog
 from harness.flink.gateway import SqlGatewaySession
 from harness.flink.rest import TERMINAL, FlinkRestClient
 from harness.flink.statement import Statement
-from harness.pipeline.dialect import AdaptedDdl, KafkaTarget, adapt_ddl_detailed
+from harness.pipeline.dialect import AdaptedDdl, KafkaTarget, adapt_ddl_detailed, with_rowtime
 from harness.pipeline.model import PipelineModel
 from harness.pipeline.plan import ImpactPlan, Redeploy
 from harness.readers import read_topic
@@ -51,6 +52,7 @@ class FlinkDeployer:
         self.savepoint_dir = savepoint_dir  # where promotion keeps the stopped v1 states
         self.savepoints: dict[str, str] = {}  # statement -> savepoint of its stop
         self.extra_ddl: dict[str, str] = {}  # generated DDL of externals the project lacks
+        self.rowtime_tables: set[str] = set()
 
     @property
     def active(self) -> dict[str, str]:
@@ -62,7 +64,21 @@ class FlinkDeployer:
 
     # -- tables ------------------------------------------------------------------------
     def adapt(self, ddl: str) -> AdaptedDdl:
-        return adapt_ddl_detailed(ddl, self.target)
+        adapted = adapt_ddl_detailed(ddl, self.target)
+        if adapted.table in self.rowtime_tables:
+            return replace(adapted, sql=with_rowtime(adapted.sql))
+        return adapted
+
+    def note_rowtime_readers(self, model: PipelineModel,
+                             plan: ImpactPlan | None = None) -> None:
+        """Tables some statement reads ``$rowtime`` of (Confluent's record timestamp): their
+        adapted DDL declares it as a metadata column."""
+        dmls = [t for t in model.tables.values() if "$rowtime" in t.dml]
+        for table in dmls:
+            self.rowtime_tables.update(table.parents)
+        for step in plan.redeploy if plan else []:
+            if "$rowtime" in step.dml:
+                self.rowtime_tables.update(step.parents)
 
     def topic(self, table: str) -> str:
         return self.target.topic_prefix + table
@@ -88,6 +104,7 @@ class FlinkDeployer:
         (Confluent Cloud projects keep the raw topic's schema in the registry).
         """
         self.extra_ddl.update(extra_ddl or {})
+        self.note_rowtime_readers(model)
         order = model.topological_order()
         missing = [n for n in order if not self.ddl_of(model, n)]
         if missing:
@@ -110,6 +127,7 @@ class FlinkDeployer:
         """Start the plan's new versions beside the running ones, in dependency order."""
         self.events.emit("plan_deploy_started", redeploy=[r.new_name for r in plan.redeploy],
                          unchanged=list(plan.unchanged))
+        self.note_rowtime_readers(model, plan)
         current = [self.adapt(self.ddl_of(model, n)) for n in model.topological_order()
                    if self.ddl_of(model, n)]
         new = [self.adapt(r.ddl) for r in plan.redeploy]

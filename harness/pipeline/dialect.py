@@ -146,6 +146,19 @@ def adapt_ddl_detailed(ddl: str, target: KafkaTarget) -> AdaptedDdl:
                       passed_options=plan.passed, warnings=plan.warnings)
 
 
+_CREATE = re.compile(r"(CREATE\s+(?:TEMPORARY\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?[^(]+\()",
+                     re.IGNORECASE)
+ROWTIME_COLUMN = "`$rowtime` TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL"
+
+
+def with_rowtime(sql: str) -> str:
+    """``sql`` with Confluent's system column ``$rowtime`` declared as the Kafka record's
+    timestamp (VIRTUAL: read, never written), unless it declares one already."""
+    if "$rowtime" in sql:
+        return sql
+    return _CREATE.sub(lambda m: f"{m.group(1)}{ROWTIME_COLUMN}, ", sql, count=1)
+
+
 _TABLE_KEY = re.compile(r",(?:\s|--[^\n]*\n)*(?:CONSTRAINT\s+\S+\s+)?PRIMARY\s+KEY\s*\([^)]*\)"
                         r"\s*NOT\s+ENFORCED", re.IGNORECASE)
 _COLUMN_KEY = re.compile(r"\s+PRIMARY\s+KEY\s+NOT\s+ENFORCED", re.IGNORECASE)

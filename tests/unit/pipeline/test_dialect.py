@@ -368,3 +368,16 @@ def test_debezium_cdc_table_without_a_registry_is_a_clear_error():
     ddl = "CREATE TABLE raw_x (id INT) WITH ('value.format' = 'avro-debezium-registry')"
     with pytest.raises(DialectError, match="needs a schema registry"):
         adapt_ddl_detailed(ddl, KafkaTarget("127.0.0.1:9092"))
+
+
+def test_rowtime_is_declared_as_the_record_timestamp_where_a_statement_reads_it():
+    from harness.pipeline.dialect import with_rowtime
+
+    adapted = adapt_ddl_detailed(
+        "-- a comment\nCREATE TABLE IF NOT EXISTS t (a STRING, PRIMARY KEY (a) NOT ENFORCED) "
+        "WITH ('changelog.mode' = 'upsert', 'key.format' = 'json-registry', "
+        "'value.format' = 'json-registry')", NO_REGISTRY)
+    sql = with_rowtime(adapted.sql)
+    assert "CREATE TABLE IF NOT EXISTS t (`$rowtime` TIMESTAMP_LTZ(3) METADATA FROM " \
+           "'timestamp' VIRTUAL, a STRING" in sql
+    assert with_rowtime(sql) == sql
