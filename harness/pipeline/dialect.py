@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from harness.data.schema import SchemaError, columns_from_ddl
 from harness.errors import CutoverError
 from harness.pipeline.ddl import CreateTable, DdlError, parse_create_table, replace_options
 
@@ -136,7 +137,7 @@ def adapt_ddl_detailed(ddl: str, target: KafkaTarget) -> AdaptedDdl:
         return AdaptedDdl(sql=ddl, table=table.name, topic=options.get("topic", ("", ""))[1],
                           connector=options["connector"][1], partitions=partitions,
                           passed_options=dict(options.values()))
-    plan = _plan(table, options, target)
+    plan = _plan(table, options, target, ltz=_has_ltz(ddl))
     sql = replace_options(ddl, table, plan.options, drop_distribution=True)
     if plan.options["connector"] == "kafka" and table.primary_key:
         sql = _drop_primary_key(sql)
@@ -182,7 +183,8 @@ class _Plan:
     warnings: list[str] = field(default_factory=list)
 
 
-def _plan(table: CreateTable, options: dict[str, tuple[str, str]], target: KafkaTarget) -> _Plan:
+def _plan(table: CreateTable, options: dict[str, tuple[str, str]], target: KafkaTarget, *,
+          ltz: bool = False) -> _Plan:
     """Choose the connector and build its options; ``options`` maps lower-case keys."""
     values = {key: value for key, (_, value) in options.items()}
     connector = _connector(table, values)
@@ -192,7 +194,7 @@ def _plan(table: CreateTable, options: dict[str, tuple[str, str]], target: Kafka
         plan.options["properties.group.id"] = target.group_prefix + table.name
     if connector == "kafka":
         plan.options["scan.startup.mode"] = values.get("scan.startup.mode", target.startup_mode)
-    plan.options.update(_formats(table, values, connector, target, plan))
+    plan.options.update(_formats(table, values, connector, target, plan, ltz=ltz))
     translated = {"key.format", "value.format", "format"}
     if connector == "kafka":
         translated.add("scan.startup.mode")
@@ -238,10 +240,17 @@ def _connector(table: CreateTable, values: dict[str, str]) -> str:
 
 
 def _formats(table: CreateTable, values: dict[str, str], connector: str, target: KafkaTarget,
-             plan: _Plan) -> dict[str, str]:
+             plan: _Plan, *, ltz: bool = False) -> dict[str, str]:
     """Key and value format options; Confluent defaults both formats to avro-registry."""
     value = values.get("value.format") or values.get("format") or _DEFAULT_FORMAT
     key = values.get("key.format")
+    if _FORMATS.get(value.strip().lower()) == "avro-confluent" and ltz:
+        plan.warnings.append(
+            f"table {table.name!r}: open-source Flink's avro-confluent format cannot write "
+            "TIMESTAMP_LTZ columns (Confluent Cloud's avro-registry can), so on the stack this "
+            "table is written as JSON; the SQL is unchanged")
+        value = "json-registry"
+        key = "json-registry" if key else key
     if connector == "upsert-kafka":
         return {**_format(table, "key.", key or _DEFAULT_FORMAT, target),
                 **_format(table, "value.", value, target)}
@@ -260,6 +269,14 @@ def _formats(table: CreateTable, values: dict[str, str], connector: str, target:
             f"table {table.name!r}: records are written without a key, where Confluent keys "
             f"them by {', '.join(key_columns)}; set 'key.format' to write the key")
     return _format(table, "", value, target)
+
+
+def _has_ltz(ddl: str) -> bool:
+    """Whether the table has a TIMESTAMP_LTZ column (avro-confluent cannot write one)."""
+    try:
+        return any(c.data_type.name == "TIMESTAMP_LTZ" for c in columns_from_ddl(ddl))
+    except SchemaError:
+        return False
 
 
 def _format(table: CreateTable, prefix: str, name: str, target: KafkaTarget) -> dict[str, str]:

@@ -14,7 +14,7 @@ TARGET = KafkaTarget(bootstrap_servers="127.0.0.1:9092", schema_registry_url=REG
 NO_REGISTRY = KafkaTarget(bootstrap_servers="127.0.0.1:9092")
 
 CONFLUENT = """CREATE TABLE IF NOT EXISTS int_x (
-  id STRING, v DOUBLE, ts TIMESTAMP_LTZ(3),
+  id STRING, v DOUBLE, ts TIMESTAMP(3),
   WATERMARK FOR ts AS ts - INTERVAL '5' SECOND,
   PRIMARY KEY (id) NOT ENFORCED
 ) DISTRIBUTED BY HASH(id) INTO 3 BUCKETS
@@ -381,3 +381,11 @@ def test_rowtime_is_declared_as_the_record_timestamp_where_a_statement_reads_it(
     assert "CREATE TABLE IF NOT EXISTS t (`$rowtime` TIMESTAMP_LTZ(3) METADATA FROM " \
            "'timestamp' VIRTUAL, a STRING" in sql
     assert with_rowtime(sql) == sql
+
+
+def test_an_avro_table_with_a_local_zoned_timestamp_is_written_as_json_on_the_stack():
+    result = adapt_ddl_detailed(CONFLUENT.replace("ts TIMESTAMP(3)", "ts TIMESTAMP_LTZ(3)"),
+                                TARGET)
+    opts = options(result.sql)
+    assert (opts["key.format"], opts["value.format"]) == ("json", "json")
+    assert any("cannot write TIMESTAMP_LTZ" in w for w in result.warnings)
