@@ -1,10 +1,8 @@
 """Tracing a column of a pipeline table back to the external columns it copies.
 
-:class:`ColumnResolver` is the base of :class:`~harness.pipeline.lineage.ProductLineage`: it
-parses each statement once (:func:`~harness.pipeline.predicates.parse_statement`) and follows
-a column through the SELECT scopes of its statement (aliases, CASTs, subqueries, CTEs, window
-TVFs, ``*``) and through the tables it reads, down to external tables. It also reads which
-columns statements take from an external table without DDL, and the evidence for their types.
+:class:`ColumnResolver` (the base of ``ProductLineage``) parses each statement once and
+follows a column through its SELECT scopes (aliases, CASTs, subqueries, CTEs, window TVFs,
+``*``) and the tables it reads, down to externals; and types the columns of DDL-less ones.
 """
 
 from __future__ import annotations
@@ -21,7 +19,7 @@ from harness.errors import CutoverError
 from harness.pipeline import predicates as sql
 from harness.pipeline.model import PipelineModel
 from harness.pipeline.predicates import ParsedStatement, parse_statement
-from harness.pipeline.timefunctions import is_time_function
+from harness.pipeline.timefunctions import CASTABLE, is_time_function
 
 
 @dataclass(frozen=True, order=True)
@@ -378,9 +376,10 @@ def _read(parsed: ParsedStatement, column: exp.Column, index: int) -> _Evidence:
     if parent is not None and is_time_function(parent):
         why = f"{where}: read by {parent.sql(dialect=sql.DIALECT)[:40]}, a time function"
         return _Evidence(2, "TIMESTAMP(3)", why, first)
-    if isinstance(parent, exp.Cast | exp.TryCast):
-        why = f"{where}: read only through {parent.sql(dialect=sql.DIALECT)}; STRING assumed"
-        return _Evidence(3, "STRING", why, first)
+    if isinstance(parent, exp.Cast | exp.TryCast):  # values must cast: generate the target
+        target = parent.to.sql(dialect=sql.DIALECT).upper()
+        why = f"{where}: read only through {parent.sql(dialect=sql.DIALECT)}"
+        return _Evidence(3, target if CASTABLE.match(target) else "STRING", why, first)
     return _Evidence(4, "STRING", f"{where}: read, nothing shows its type; STRING assumed", first)
 
 

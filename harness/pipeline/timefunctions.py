@@ -1,13 +1,20 @@
-"""Functions whose argument is a point in time: a column one reads is a TIMESTAMP.
+"""What a statement's use of a column says about its type, for raw topics without DDL.
 
-Used to type the columns of raw topics a project has no DDL for.
+A column read by a time function (HOUR, EXTRACT, ...) is a TIMESTAMP; one read only
+through ``CAST(x AS T)`` for a temporal, numeric or boolean ``T`` is generated as ``T``,
+so its values cast.
 """
 
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 
 from harness.pipeline.predicates import function_name
+
+CASTABLE = re.compile(r"^(DATE|TIMESTAMP(\(\d\))?|TIME|INT|BIGINT|SMALLINT|TINYINT|DOUBLE|FLOAT|"
+                      r"BOOLEAN|DECIMAL(\(\d+, ?\d+\))?)$")
 
 # Functions whose argument is a point in time: a column read by one is a TIMESTAMP.
 TEMPORAL = (exp.Hour, exp.Minute, exp.Second, exp.DayOfWeek, exp.DayOfMonth, exp.DayOfYear,

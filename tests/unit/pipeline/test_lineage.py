@@ -297,7 +297,7 @@ def test_a_column_only_joined_takes_the_type_of_the_declared_column_it_equals():
               "INSERT INTO j SELECT a.name, CAST(b.n AS DOUBLE) FROM src_a a\n"
               "JOIN raw_b b ON b.a_ref = a.id", ["src_a", "raw_b"], layer="fact"))
     inferred = found.infer_columns("raw_b")
-    assert inferred.columns == [Column("n", "STRING"), Column("a_ref", "BIGINT")]
+    assert inferred.columns == [Column("n", "DOUBLE"), Column("a_ref", "BIGINT")]
     assert inferred.inferred_from["a_ref"].endswith("dml.j.sql:2: equated with raw_a.id")
     assert found.key_links() == [KeyLink(ref("raw_b.a_ref"), ref("raw_a.id"), "j", "join")]
 
