@@ -69,6 +69,9 @@ class SettleStatus:
     end_offsets: dict[str, int] = field(default_factory=dict)
 
 
+DOWN_GRACE_S = 15.0  # a job not running this long (failed, restarting) ends the wait
+
+
 class SettleTimeout(WaitTimeout):
     """The jobs did not settle in time; ``status`` is the last pass."""
 
@@ -309,7 +312,7 @@ class Settler:
 
     def wait(self, jobs: Mapping[str, str], *, timeout_s: float = 120.0,
              interval_s: float = 0.25, on_progress: Callable[[SettleStatus], None] | None = None,
-             outputs: Iterable[str] = ()) -> float:
+             outputs: Iterable[str] = (), down_grace_s: float = DOWN_GRACE_S) -> float:
         """Repeat :meth:`status` until a settled pass whose inputs held still meanwhile.
 
         Upstream statements write downstream inputs on checkpoint: a settled pass counts only
@@ -321,6 +324,7 @@ class Settler:
             interval_s: Pause between passes that are not settled.
             on_progress: Called with every pass's status.
             outputs: As for :meth:`status`.
+            down_grace_s: A job seen not running this long ends the wait at once.
 
         Returns:
             Seconds waited.
@@ -331,6 +335,7 @@ class Settler:
         """
         outputs, started = list(outputs), time.monotonic()
         first: SettleStatus | None = None
+        down: dict[str, float] = {}  # job -> since when it is seen not running
         while True:
             try:
                 status = self.status(jobs, outputs=outputs)
@@ -351,9 +356,13 @@ class Settler:
                                       {"inputs": "moved"}, status.positions, now)
             if on_progress:
                 on_progress(status)
-            if time.monotonic() - started >= timeout_s:
-                raise SettleTimeout(self._timeout_message(jobs, first, status, timeout_s),
-                                    status)
+            clock = time.monotonic()
+            down = {n: down.get(n, clock) for n, k in status.waiting_on.items()
+                    if k == "not-running"}
+            failed = clock - min(down.values(), default=clock) >= down_grace_s
+            if failed or clock - started >= timeout_s:  # a job down for long fails at once
+                raise SettleTimeout(
+                    self._timeout_message(jobs, first, status, clock - started), status)
             if "inputs" not in status.waiting_on:  # moved inputs: pass again at once
                 time.sleep(interval_s)
 
@@ -363,7 +372,7 @@ class Settler:
                           for n, parts in last.lag.items()) or "no source partition known"
         fixes = " | ".join(likely_fix(self._get, n, kind, jobs.get(n, ""), first, last)
                            for n, kind in last.waiting_on.items())
-        return (f"Flink jobs {sorted(jobs)} did not settle within {timeout_s:.0f}s: "
+        return (f"Flink jobs {sorted(jobs)} did not settle after {timeout_s:.0f}s: "
                 f"{last.reason}\n  lag: {table}\n  likely fix: {fixes}")
 
 def _tx_reason(key: ko.Key, ends: Mapping[ko.Key, ko.PartitionEnds]) -> str:

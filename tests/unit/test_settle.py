@@ -455,3 +455,13 @@ def test_settler_closes_its_kafka_clients():
     with Settler(FakeRest({}), "unused", offsets=offsets) as settler:
         assert settler.status({}).settled
     assert offsets.closed
+
+
+def test_a_job_that_stays_down_ends_the_wait_long_before_the_timeout():
+    job = one_job({0: 4}, state="FAILED", root_exception="java.io.IOException: bad record")
+    settler = Settler(FakeRest({"j1": job}), "unused",
+                      offsets=FakeOffsets({("ns.src", 0): ends(5)}))
+    started = time.monotonic()
+    with pytest.raises(SettleTimeout, match="bad record"):
+        settler.wait({"src_x": "j1"}, timeout_s=600, interval_s=0.01, down_grace_s=0.3)
+    assert time.monotonic() - started < 5
