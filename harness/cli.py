@@ -228,6 +228,7 @@ def cmd_verify_bluegreen(args: argparse.Namespace) -> int:
         to_ref=args.to_ref, then=args.then,
         table_list=Path(args.table_list).resolve() if args.table_list else None,
         records=args.records, rate_per_s=args.rate_per_s, seed=args.seed,
+        settle_timeout_s=args.settle_timeout_s,
         iceberg_sinks=tuple(t for t in (args.iceberg_sinks or "").split(",") if t))
     settings = {name: getattr(args, name) for name in SETTINGS
                 if getattr(args, name, None) and name != "results_dir"}
@@ -259,6 +260,8 @@ def _add_verify(sub: Any, command: Any) -> None:
                     help="rate of the live feed while v2 deploys (default: 100)")
     bg.add_argument("--seed", type=int, default=20261201, metavar="N",
                     help="seed of the synthetic data")
+    bg.add_argument("--settle-timeout-s", type=float, default=120.0, metavar="S",
+                    help="how long the statements may take to settle (default: 120)")
     bg.add_argument("--iceberg-sinks", metavar="LAYERS",
                     help="layers or tables (comma-separated, e.g. fact,view) also "
                          "materialized as Iceberg upsert tables and checked there")

@@ -62,8 +62,13 @@ def verify_bluegreen(spec: BlueGreenSpec, *, results_dir: str, settings: dict[st
     code = invocation.run(output_to_stderr=True)
     outcome = _outcome(invocation.results)
     if outcome is None:
-        progress(f"the run ended without a verdict (pytest exit {code}); see "
+        failure = _failure(invocation.results)
+        progress(f"the run ended without a verdict (pytest exit {code}): {failure[-600:]}; see "
                  f"{invocation.results / 'report.html'} and the log above")
+        if as_json:
+            print(json.dumps({"outcome": "error", "error": failure,
+                              "report": str(invocation.results / "report.html"),
+                              "junit": str(invocation.results / "junit.xml")}, indent=2))
         return 1
     outcome["report"] = str(invocation.results / "report.html")
     outcome["junit"] = str(invocation.results / "junit.xml")
@@ -77,6 +82,15 @@ def verify_bluegreen(spec: BlueGreenSpec, *, results_dir: str, settings: dict[st
 def _outcome(results: Path) -> dict[str, Any] | None:
     found = sorted(results.glob(f"scenarios/*/{OUTCOME_FILE}"))
     return json.loads(found[0].read_text()) if found else None
+
+
+def _failure(results: Path) -> str:
+    """The last line of the run's failure, from its bundle ("" when it has none)."""
+    for path in sorted(results.glob("scenarios/*/bundle.json")):
+        text = str(json.loads(path.read_text()).get("failure") or "")
+        lines = [line for line in text.splitlines() if line.startswith("E ")]
+        return " ".join(line[1:].strip() for line in lines[:3]) or text[-600:]
+    return "no scenario was recorded"
 
 
 def _print_summary(outcome: dict[str, Any]) -> None:
