@@ -1,21 +1,15 @@
 """prepare() looks only at what a change touches; raw topics read for $rowtime get it."""
 
-import subprocess
-
 import pytest
 
 from harness.strategy.bluegreen_setup import BlueGreenSpec, prepare
+from tests.unit.strategy.gitrepo import git, main_and_release
 
 SRC_DDL = "CREATE TABLE src_{n} (id STRING, v INT, PRIMARY KEY (id) NOT ENFORCED);"
 SRC_DML = "INSERT INTO src_{n}\nSELECT id, CAST(v AS INT) FROM raw_{n} WHERE id IS NOT NULL;"
 INT_DDL = "CREATE TABLE int_a (id STRING, v INT, PRIMARY KEY (id) NOT ENFORCED);"
 INT_DML = "INSERT INTO int_a\nSELECT id, v FROM src_a;"
 STUB_DML = "INSERT INTO src_z\nSELECT\n-- columns\nFROM raw_z\nWHERE -- condition\n"
-
-
-def git(repo, *args):
-    subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", "-C", str(repo),
-                    *args], check=True, capture_output=True)
 
 
 def write(pipelines, layer, name, ddl, dml):
@@ -33,12 +27,8 @@ def repo(tmp_path):
     scripts = write(pipelines, "intermediates", "int_a", INT_DDL, INT_DML)
     # an unrelated, unfinished template in another product's folder
     write(pipelines, "sources", "src_z", "CREATE TABLE src_z (id STRING);", STUB_DML)
-    git(pipelines.parent, "init", "-q", "-b", "main")
-    git(pipelines.parent, "add", "-A")
-    git(pipelines.parent, "commit", "-q", "-m", "v1")
-    git(pipelines.parent, "checkout", "-q", "-b", "release")
-    (scripts / "dml.int_a.sql").write_text(INT_DML.replace("id, v", "id, v + 1"))
-    git(pipelines.parent, "commit", "-q", "-am", "v2")
+    main_and_release(pipelines.parent, lambda: (scripts / "dml.int_a.sql").write_text(
+        INT_DML.replace("id, v", "id, v + 1")))
     return pipelines
 
 

@@ -1,12 +1,11 @@
 """A product cutover has never seen: a plain folder, a raw topic without DDL, vendor SQL."""
 
-import subprocess
-
 import pytest
 
 from harness.cli import main
 from harness.errors import CutoverError
 from harness.strategy.bluegreen_setup import BlueGreenSpec, prepare
+from tests.unit.strategy.gitrepo import git, main_and_release
 
 ORDERS_DDL = """CREATE TABLE src_orders (
   order_id STRING, customer_id STRING, amount DOUBLE, PRIMARY KEY (order_id) NOT ENFORCED
@@ -18,23 +17,14 @@ SELECT order_id, customer_id, CAST(amount AS DOUBLE) FROM raw_orders WHERE amoun
 """
 
 
-def git(repo, *args):
-    subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", "-C", str(repo),
-                    *args], check=True, capture_output=True)
-
-
 @pytest.fixture
 def repo(tmp_path):
     folder = tmp_path / "repo" / "pipelines"
     folder.mkdir(parents=True)
     (folder / "ddl.src_orders.sql").write_text(ORDERS_DDL)
     (folder / "dml.src_orders.sql").write_text(ORDERS_DML)
-    git(folder.parent, "init", "-q", "-b", "main")
-    git(folder.parent, "add", "-A")
-    git(folder.parent, "commit", "-q", "-m", "v1")
-    git(folder.parent, "checkout", "-q", "-b", "release")
-    (folder / "dml.src_orders.sql").write_text(ORDERS_DML.replace("> 0", ">= 0"))
-    git(folder.parent, "commit", "-q", "-am", "v2")
+    main_and_release(folder.parent, lambda: (folder / "dml.src_orders.sql").write_text(
+        ORDERS_DML.replace("> 0", ">= 0")))
     return folder
 
 
