@@ -372,7 +372,7 @@ class Settler:
                           for n, parts in last.lag.items()) or "no source partition known"
         fixes = " | ".join(likely_fix(self._get, n, kind, jobs.get(n, ""), first, last)
                            for n, kind in last.waiting_on.items())
-        return (f"Flink jobs {sorted(jobs)} did not settle after {timeout_s:.0f}s: "
+        return (f"Flink jobs {sorted(jobs)} did not settle within {timeout_s:.0f}s: "
                 f"{last.reason}\n  lag: {table}\n  likely fix: {fixes}")
 
 def _tx_reason(key: ko.Key, ends: Mapping[ko.Key, ko.PartitionEnds]) -> str:
