@@ -51,7 +51,9 @@ def verify_bluegreen(spec: BlueGreenSpec, *, results_dir: str, settings: dict[st
     """Check the input, run the verification, print the verdict; returns the exit code."""
     prepared = prepare(spec)  # CutoverError -> exit 2 in the CLI, nothing deployed
     describe(prepared, progress)
-    invocation = pytest_invocation([], results_dir=results_dir, settings=settings)
+    # --tb=line: the user reads one line per failure, not the harness's Python traceback
+    invocation = pytest_invocation([], results_dir=results_dir, settings=settings,
+                                   extra=["--tb=line"])
     invocation.results.mkdir(parents=True, exist_ok=True)
     module = invocation.results / "test_verify_bluegreen.py"
     module.write_text(_MODULE.format(spec=json.dumps(spec.to_json()),
