@@ -62,6 +62,11 @@ class FlinkDeployer:
     def ddl_of(self, model: PipelineModel, name: str) -> str:
         return model.tables[name].ddl or self.extra_ddl.get(name, "")
 
+    def _adapted_tables(self, model: PipelineModel) -> list[AdaptedDdl]:
+        """Every table of ``model`` that has a DDL, adapted, parents first."""
+        return [self.adapt(self.ddl_of(model, n)) for n in model.topological_order()
+                if self.ddl_of(model, n)]
+
     # -- tables ------------------------------------------------------------------------
     def adapt(self, ddl: str) -> AdaptedDdl:
         adapted = adapt_ddl_detailed(ddl, self.target)
@@ -128,8 +133,7 @@ class FlinkDeployer:
         self.events.emit("plan_deploy_started", redeploy=[r.new_name for r in plan.redeploy],
                          unchanged=list(plan.unchanged))
         self.note_rowtime_readers(model, plan)
-        current = [self.adapt(self.ddl_of(model, n)) for n in model.topological_order()
-                   if self.ddl_of(model, n)]
+        current = self._adapted_tables(model)
         new = [self.adapt(r.ddl) for r in plan.redeploy]
         self._create_topics(new)
         started = {}
@@ -156,8 +160,7 @@ class FlinkDeployer:
 
     def submit(self, model: PipelineModel, name: str, **details: Any) -> Statement:
         """Start one statement of ``model`` (its tables registered in a fresh session)."""
-        current = [self.adapt(self.ddl_of(model, n)) for n in model.topological_order()
-                   if self.ddl_of(model, n)]
+        current = self._adapted_tables(model)
         with self._session("submit") as session:
             self._register(session, current)
             return self._submit(session, name, model.tables[name].dml, **details)
@@ -166,8 +169,7 @@ class FlinkDeployer:
                      sinks: IcebergSinks) -> dict[str, Statement]:
         """Create the Iceberg sink of each ``physical table -> its DDL`` and start the
         statement that fills it (``sink_<table>``), reading the Kafka table from the start."""
-        current = [self.adapt(self.ddl_of(model, n)) for n in model.topological_order()
-                   if self.ddl_of(model, n)]
+        current = self._adapted_tables(model)
         current += [self.adapt(ddl) for name, ddl in tables.items() if name not in model.tables]
         started = {}
         with self._session("sinks") as session:
@@ -244,8 +246,7 @@ class FlinkDeployer:
     def resume(self, model: PipelineModel, names: list[str]) -> dict[str, Statement]:
         """Start stopped statements again from their savepoints, parents first."""
         order = [n for n in model.topological_order() if n in names]
-        current = [self.adapt(self.ddl_of(model, n)) for n in model.topological_order()
-                   if self.ddl_of(model, n)]
+        current = self._adapted_tables(model)
         started = {}
         with self._session("resume") as session:
             self._register(session, current)

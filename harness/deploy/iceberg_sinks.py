@@ -114,8 +114,8 @@ class IcebergSinks:
             WaitTimeout: A table did not commit in time; names it and the ids.
         """
         def behind() -> str | None:
-            late = {t: (self.committed(t), c) for t, c in checkpoints.items()
-                    if self.committed(t) < c}
+            have = {t: self.committed(t) for t in checkpoints}
+            late = {t: (have[t], c) for t, c in checkpoints.items() if have[t] < c}
             return None if not late else (
                 "committed checkpoint vs wanted: " + ", ".join(
                     f"{t} {have} < {want}" for t, (have, want) in sorted(late.items()))

@@ -250,8 +250,7 @@ class BlueGreenRun:
         """Start the Iceberg sinks of ``logical -> physical`` tables chosen by the spec."""
         if self.sinks is None:
             return
-        ddls = {r.table: r.ddl for r in self.prepared.plan.redeploy} if v2 else {}
-        chosen = {physical: ddls.get(logical) or self.prepared.v1.tables[logical].ddl
+        chosen = {physical: self.prepared.ddl(logical, v2=v2)
                   for logical, physical in tables.items()
                   if logical in self.prepared.sink_tables}
         if chosen:

@@ -86,7 +86,6 @@ def sink_checks(prepared: PreparedRun, reader: SinkReader, data: ProductData,
     results = []
     model, lineage = (prepared.v2, prepared.lineage_v2) if v2 else \
         (prepared.v1, prepared.lineage_v1)
-    ddls = {r.table: r.ddl for r in prepared.plan.redeploy} if v2 else {}
     for logical, physical in tables.items():
         expect = expectation(model, lineage, logical)
         if v2 and expect.expect_from is None and logical in prepared.v1.tables:
@@ -95,7 +94,7 @@ def sink_checks(prepared: PreparedRun, reader: SinkReader, data: ProductData,
                 expect = SinkExpectation(
                     expect.table, promised.key, expect.columns, promised.expect_from,
                     f"{promised.why} in v1; v2 must keep it, but: {expect.why}")
-        sink = reader.read(physical, ddls.get(logical) or model.tables[logical].ddl)
+        sink = reader.read(physical, prepared.ddl(logical, v2=v2))
         results.append(no_duplicates_by_key(sink, identity=_identity(expect, sink)))
         if expect.expect_from is not None:
             lost = complete(expect, sink, data.acked(expect.expect_from))
@@ -151,9 +150,7 @@ def iceberg_checks(prepared: PreparedRun, sinks: IcebergSinks, reader: SinkReade
     """For each Iceberg sink: no duplicates after deletes, nothing lost (where the ledger
     predicts the keys), and the same rows as the Kafka table it copies."""
     results = []
-    model = prepared.v2 if v2 else prepared.v1
-    ddls = {r.table: r.ddl for r in prepared.plan.redeploy} if v2 else {}
-    chosen = {p: ddls.get(t) or model.tables[t].ddl for t, p in tables.items()}
+    chosen = {p: prepared.ddl(t, v2=v2) for t, p in tables.items()}
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix="iceberg-reader") as pool:
         snapshots = dict(zip(chosen, pool.map(lambda item: iceberg_snapshot(sinks, *item),
                                               chosen.items()), strict=True))

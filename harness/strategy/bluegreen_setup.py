@@ -15,6 +15,7 @@ from typing import Any
 from harness.data.plan import DataPlan, plan_data
 from harness.data.schema import primary_key_from_ddl
 from harness.errors import CutoverError
+from harness.pipeline.dialect import with_rowtime
 from harness.pipeline.gitrefs import models_between
 from harness.pipeline.inserts import require_matching_widths
 from harness.pipeline.lineage import ProductLineage
@@ -28,7 +29,6 @@ from harness.pipeline.tablelist import (
 )
 
 THEN = ("promote", "rollback", "promote-rollback")
-ROWTIME = "TIMESTAMP_LTZ(3) METADATA FROM 'timestamp'"
 
 
 class BlueGreenInputError(CutoverError):
@@ -90,6 +90,13 @@ class PreparedRun:
     warnings: list[str] = field(default_factory=list)
     sink_tables: list[str] = field(default_factory=list)
 
+    def ddl(self, table: str, *, v2: bool) -> str:
+        """The DDL of logical ``table`` as v1 runs it, or as its v2 runs it (renamed)."""
+        if v2:
+            step = next((r for r in self.plan.redeploy if r.table == table), None)
+            return step.ddl if step is not None else self.v2.tables[table].ddl
+        return self.v1.tables[table].ddl
+
 
 def sink_tables(model: PipelineModel, wanted: tuple[str, ...]) -> list[str]:
     """The tables of ``model`` that ``--iceberg-sinks`` names, by layer or by name.
@@ -136,11 +143,12 @@ def needs_registry(prepared: PreparedRun) -> bool:
 
 def inferred_ddl(lineage: ProductLineage, name: str) -> str:
     """A CREATE TABLE for an external the project has no DDL for (an append JSON topic)."""
-    columns = ",\n  ".join(  # Confluent's $rowtime is the Kafka record's timestamp
-        f"`{c.name}` " + (ROWTIME if c.name == "$rowtime" else c.type)
-        for c in lineage.columns(name))
-    return (f"CREATE TABLE `{name}` (\n  {columns}\n) WITH (\n  'changelog.mode' = 'append',\n"
-            "  'value.format' = 'json-registry',\n  'scan.startup.mode' = 'earliest-offset'\n)")
+    physical = [c for c in lineage.columns(name) if c.name != "$rowtime"]
+    columns = ",\n  ".join(f"`{c.name}` {c.type}" for c in physical)
+    ddl = (f"CREATE TABLE `{name}` (\n  {columns}\n) WITH (\n  'changelog.mode' = 'append',\n"
+           "  'value.format' = 'json-registry',\n  'scan.startup.mode' = 'earliest-offset'\n)")
+    read_rowtime = len(physical) < len(lineage.columns(name))  # the Kafka record timestamp
+    return with_rowtime(ddl) if read_rowtime else ddl
 
 
 def _in_scope(v1: PipelineModel, v2: PipelineModel, plan: ImpactPlan) -> set[str]:

@@ -4,8 +4,8 @@ Promotion of a blue/green run is only real if a consumer can see it. The serving
 a small JSON file that a consumer (the data tier, a query engine's view definitions, a
 script) reads to know which physical table serves a logical one::
 
-    {"tables": {"int_article_sentiment": "int_article_sentiment_v2", ...},
-     "topics": {"int_article_sentiment": "<prefix>int_article_sentiment_v2", ...},
+    {"tables": {"int_orders": "int_orders_v2", ...},
+     "topics": {"int_orders": "<prefix>int_orders_v2", ...},
      "history": [{"ts": ..., "table": ..., "from": ..., "to": ..., "reason": ...}]}
 
 It is replaced atomically on every switch, so a reader sees the old map or the new one,
