@@ -19,6 +19,18 @@ def restart_a_green_statement(run):
     run.deployer.submit(run.prepared.v1, "src_tickers", version="v1", reason="mutant restart")
 
 
+def keep_v1_running_at_promotion(run):
+    """A promotion that switches consumers but never stops the replaced v1 statements."""
+    run.deployer._retire = lambda name: None
+
+
+def forget_to_switch_back(run):
+    """A rollback after promotion that leaves consumers reading v2."""
+    switch = run.deployer.serving.set
+    run.deployer.serving.set = lambda switches, *, reason: (
+        None if reason == "rolled back" else switch(switches, reason=reason))
+
+
 drops_rows = factories.bluegreen(pipelines=sentiment_pipelines, from_ref="main",
                                  to_ref="mutant_drops_rows", then="rollback",
                                  record_checks=False)
@@ -32,6 +44,19 @@ restarts_green = factories.bluegreen(pipelines=sentiment_pipelines, from_ref="ma
                                      to_ref="add_sentiment_label", then="rollback",
                                      record_checks=False,
                                      hooks={"plan_deploying": restart_a_green_statement})
+
+
+keeps_v1 = factories.bluegreen(pipelines=sentiment_pipelines, from_ref="main",
+                               to_ref="add_sentiment_label", then="promote",
+                               record_checks=False,
+                               hooks={"checked": keep_v1_running_at_promotion})
+no_switch_back = factories.bluegreen(pipelines=sentiment_pipelines, from_ref="main",
+                                     to_ref="add_sentiment_label", then="promote-rollback",
+                                     record_checks=False,
+                                     hooks={"promoted": forget_to_switch_back})
+new_column_missing = factories.bluegreen(pipelines=sentiment_pipelines, from_ref="main",
+                                         to_ref="mutant_new_column_missing", then="rollback",
+                                         record_checks=False)
 
 
 def test_a_v2_that_drops_rows_fails_nothing_lost_and_parity_with_the_missing_keys(drops_rows):
@@ -69,3 +94,30 @@ def test_a_change_that_restarts_a_green_statement_fails_green_untouched(restarts
     fails = failed(outcome)
     problems = fails["v2:green_untouched"].evidence["problems"]
     assert any(p.startswith("src_tickers:") for p in problems), problems
+
+
+def test_a_promotion_that_leaves_v1_running_fails_promoted(keeps_v1):
+    outcome = keeps_v1.run()
+    fails = failed(outcome)
+    assert set(fails) == {"promoted:promoted"}, list(fails)
+    still = fails["promoted:promoted"].evidence["still_running"]
+    assert set(still) == {"int_article_sentiment", "fct_ticker_sentiment",
+                          "v_sector_sentiment"}, still
+
+
+def test_a_rollback_that_does_not_switch_consumers_back_fails_rolled_back(no_switch_back):
+    outcome = no_switch_back.run()
+    fails = failed(outcome)
+    assert set(fails) == {"rolled_back:rolled_back"}, list(fails)
+    wrong = fails["rolled_back:rolled_back"].evidence["served_wrongly"]
+    assert wrong == {"int_article_sentiment": "int_article_sentiment_v2",
+                     "fct_ticker_sentiment": "fct_ticker_sentiment_v2",
+                     "v_sector_sentiment": "v_sector_sentiment_v2"}
+
+
+def test_a_new_column_v2_never_writes_fails_new_columns_present(new_column_missing):
+    outcome = new_column_missing.run()
+    fails = failed(outcome)
+    assert set(fails) == {"v1_v2:new_columns_present(int_article_sentiment_v2)"}, list(fails)
+    evidence = fails["v1_v2:new_columns_present(int_article_sentiment_v2)"].evidence
+    assert evidence["lacking"] == {"sentiment_label": evidence["rows"]} and evidence["examples"]
