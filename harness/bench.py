@@ -204,7 +204,8 @@ def bench_cdc(config: Config, *, runs: int = 5, rows: int = 20_000,
         writer = PostgresWriter(pg.dsn, namespace.schema, "t", key="id")
         started = time.monotonic()
         for first in range(0, rows, 1000):
-            writer.insert([{"id": i, "owner": f"o{i % 50}"} for i in range(first, first + 1000)])
+            writer.insert([{"id": i, "owner": f"o{i % 50}"} for i in range(first, first + 1000)],
+                          copy=True)
         write_s = time.monotonic() - started
         progress(f"wrote {rows} rows; measuring commit → fact latency")
         rest = FlinkRestClient(flink.rest_url)

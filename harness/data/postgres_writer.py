@@ -1,6 +1,11 @@
 """Synthetic writes to a PostgreSQL source table, with a ledger of what was committed.
 
-Inserts go through COPY (the fast path); updates and deletes through pipelined batches.
+Inserts go through multi-row INSERT statements by default, so every row is its own WAL
+record. COPY is faster but writes one multi-insert record (one LSN) for many rows, and
+Debezium 3.2 resumes after a restart at an LSN, not an event: the rest of a COPY batch it
+was streaming when stopped is skipped (debezium/dbz#1554, fixed in releases built on
+Kafka Connect 4). ``insert(..., copy=True)`` keeps the fast path where no restart happens.
+Updates and deletes go through pipelined batches.
 Every committed transaction is recorded with its commit LSN, so checks can say which
 rows the CDC outputs must hold, and in which order they were committed.
 """
@@ -14,6 +19,9 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+
+
+INSERT_CHUNK = 1000  # rows per INSERT statement
 
 
 @dataclass(frozen=True)
@@ -62,14 +70,25 @@ class PostgresWriter:
         self.key = key
         self.ledger = RowLedger()
 
-    def insert(self, rows: Sequence[Mapping[str, Any]]) -> Commit:
-        """Insert rows with COPY in one transaction."""
+    def insert(self, rows: Sequence[Mapping[str, Any]], *, copy: bool = False) -> Commit:
+        """Insert rows in one transaction: multi-row INSERTs (one WAL record per row), or
+        COPY when ``copy`` (faster, but see the module docstring about restarts)."""
         columns = list(rows[0])
-        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-            self.target, sql.SQL(", ").join(map(sql.Identifier, columns)))
-        with self.conn.cursor() as cur, cur.copy(statement) as copy:
-            for row in rows:
-                copy.write_row([row[c] for c in columns])
+        names = sql.SQL(", ").join(map(sql.Identifier, columns))
+        with self.conn.cursor() as cur:
+            if copy:
+                statement = sql.SQL("COPY {} ({}) FROM STDIN").format(self.target, names)
+                with cur.copy(statement) as stream:
+                    for row in rows:
+                        stream.write_row([row[c] for c in columns])
+            else:
+                for start in range(0, len(rows), INSERT_CHUNK):
+                    chunk = rows[start:start + INSERT_CHUNK]
+                    values = sql.SQL(", ").join(
+                        sql.SQL("({})").format(sql.SQL(", ").join(
+                            sql.Literal(row[c]) for c in columns)) for row in chunk)
+                    cur.execute(sql.SQL("INSERT INTO {} ({}) VALUES {}").format(
+                        self.target, names, values))
         return self._commit("insert", rows)
 
     def update(self, rows: Sequence[Mapping[str, Any]]) -> Commit:
