@@ -6,13 +6,14 @@ import argparse
 import json
 import shutil
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from harness.bench import bench_cdc, bench_injection, bench_pipeline, bench_stack
+from harness.cli_verify import add_verify
 from harness.config import SETTINGS, Config, load_config
+from harness.console import progress
 from harness.doctor import run_checks
 from harness.errors import CutoverError
 from harness.pipeline import changed_tables_between, load_pipeline, plan_change
@@ -25,11 +26,7 @@ from harness.stack.rundir import StackState, recorded_runs, stop_recorded
 from harness.stack.stack import Stack
 from harness.strategy.policy import PolicyError, load_policy
 
-_T0 = time.monotonic()
-
-
-def _progress(message: str) -> None:
-    print(f"[{time.monotonic() - _T0:6.1f}s] {message}", file=sys.stderr, flush=True)
+_progress = progress
 
 
 def _add_settings(parser: argparse.ArgumentParser) -> None:
@@ -219,58 +216,6 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0 if comparison.same else 1
 
 
-def cmd_verify_bluegreen(args: argparse.Namespace) -> int:
-    from harness.strategy.bluegreen_setup import BlueGreenSpec
-    from harness.verify import verify_bluegreen
-
-    spec = BlueGreenSpec(
-        pipelines=Path(args.pipelines_dir).resolve(), from_ref=args.from_ref,
-        to_ref=args.to_ref, then=args.then,
-        table_list=Path(args.table_list).resolve() if args.table_list else None,
-        records=args.records, rate_per_s=args.rate_per_s, seed=args.seed,
-        settle_timeout_s=args.settle_timeout_s,
-        iceberg_sinks=tuple(t for t in (args.iceberg_sinks or "").split(",") if t))
-    settings = {name: getattr(args, name) for name in SETTINGS
-                if getattr(args, name, None) and name != "results_dir"}
-    return verify_bluegreen(spec, results_dir=args.results_dir or "cutover-results",
-                            settings=settings, as_json=args.json, progress=_progress)
-
-
-def _add_verify(sub: Any, command: Any) -> None:
-    verify_help = "verify a deployment of your own pipeline or service on the stack"
-    verify = sub.add_parser("verify", help=verify_help, description=verify_help)
-    kinds = verify.add_subparsers(dest="kind", required=True)
-    bg_help = ("blue/green of the statements a git change touches: deploy REF1, feed it, "
-               "deploy the plan beside it, check every sink, then promote and/or roll back; "
-               "exit 0 when every check holds, 1 when one fails, 2 on bad input")
-    bg = command("bluegreen", bg_help, cmd_verify_bluegreen, parent=kinds)
-    bg.add_argument("pipelines_dir", metavar="PIPELINES_DIR",
-                    help="the pipelines folder of a git checkout (shift_left or plain)")
-    bg.add_argument("--from", dest="from_ref", required=True, metavar="REF",
-                    help="git ref running now (v1)")
-    bg.add_argument("--to", dest="to_ref", required=True, metavar="REF",
-                    help="git ref to deploy (v2 of what it changes)")
-    bg.add_argument("--then", choices=["promote", "rollback", "promote-rollback"],
-                    default="promote", help="how the run ends (default: promote)")
-    bg.add_argument("--table-list", metavar="FILE",
-                    help="statements-to-deploy.txt, checked against the plan first")
-    bg.add_argument("--records", type=int, default=600, metavar="N",
-                    help="records of each leaf source; parents get fewer (default: 600)")
-    bg.add_argument("--rate-per-s", type=float, default=100.0, metavar="N",
-                    help="rate of the live feed while v2 deploys (default: 100)")
-    bg.add_argument("--seed", type=int, default=20261201, metavar="N",
-                    help="seed of the synthetic data")
-    bg.add_argument("--settle-timeout-s", type=float, default=120.0, metavar="S",
-                    help="how long the statements may take to settle (default: 120)")
-    bg.add_argument("--iceberg-sinks", metavar="LAYERS",
-                    help="layers or tables (comma-separated, e.g. fact,view) also "
-                         "materialized as Iceberg upsert tables and checked there")
-    bg.add_argument("--json", action="store_true",
-                    help="print one JSON object: outcome, plan, checks, report")
-    bg.add_argument("--results", dest="results_dir", metavar="DIR",
-                    help="results folder (default: cutover-results)")
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cutover", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -307,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="leave the stack up after a failure (stop it with `cutover down`)")
     run.add_argument("pytest_args", nargs="*", metavar="-- PYTEST_ARGS",
                      help="anything after -- goes to pytest as is")
-    _add_verify(sub, command)
+    add_verify(sub, command)
     replay_help = "re-run an incident bundle's scenario with its seeds and faults; compare"
     replay = command("replay", replay_help, cmd_replay)
     replay.add_argument("bundle", metavar="BUNDLE",

@@ -2,45 +2,17 @@
 
 Stable serves from PostgreSQL, the canary from Iceberg. Traffic moves 0 → 10 → 30 → 50 →
 75 → 100 % through HAProxy while a load generator runs; the controller judges every
-analysis interval from Prometheus and promotes, or rolls back at once (canary weight 0,
-canary kept running for debugging).
+analysis interval from the router's counters and the load's ledger, and promotes, or
+rolls back at once (canary weight 0, canary kept running for debugging).
 """
-
-import time
 
 import httpx
 
-from fixtures.canary import CANARY, PATHS, STABLE
-from harness.strategy.canary import TERMINAL, Phase
-from harness.wait import wait_until
-
-
-def drive(controller, *, on_weight=None, timeout_s=120):
-    """Step the controller until it ends; ``on_weight(weight)`` runs once per new weight."""
-    seen = []
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        state = controller.step()
-        if state.weight not in seen:
-            seen.append(state.weight)
-            if on_weight:
-                on_weight(state.weight)
-        if state.phase in TERMINAL:
-            return state, seen
-        time.sleep(0.2)
-    raise AssertionError(f"controller still {state.phase} at {state.weight} % "
-                         f"after {timeout_s} s")
-
-
-def requests_after(run, ts, count=50):
-    """The load's next ``count`` requests sent a second after ``ts``."""
-    wait_until(lambda: None if len(run.load.snapshot(since=ts + 1)) >= count else "sending",
-               timeout_s=30, what=f"{count} requests after the last phase change")
-    return run.load.snapshot(since=ts + 1)
+from fixtures.canary import CANARY, PATHS, STABLE, faults_at
 
 
 def test_stable_and_canary_answer_the_same_before_traffic_moves(canary_run):
-    canary_run.deployer.deploy("canary", CANARY)
+    canary_run.deployer.deploy("canary")
     assert canary_run.router.weights()["canary"] == 0
     with httpx.Client(timeout=10) as client:
         for path in PATHS:
@@ -50,47 +22,44 @@ def test_stable_and_canary_answer_the_same_before_traffic_moves(canary_run):
 
 
 def test_healthy_canary_is_promoted(canary_run):
-    state, weights = drive(canary_run.controller())
-    assert state.phase == Phase.PROMOTED
-    assert weights == [0, 10, 30, 50, 75, 100]
-    assert canary_run.router.weights() == {"stable": 100, "canary": 0}
+    outcome = canary_run.run()
+    assert outcome.outcome == "promoted", outcome.summary()
+    assert [s["weight"] for s in outcome.steps] == [0, 10, 30, 50, 75, 100, 0]
     assert canary_run.deployer.slots["stable"].version == CANARY
-    after = requests_after(canary_run, state.history[-1]["ts"])
-    assert after and all(o.version == CANARY for o in after), "all traffic on the new stable"
-    assert all(o.ok for o in canary_run.load.snapshot()), "no request failed"
+    assert not outcome.failed, [c.summary for c in outcome.failed]
+    reported = {o.reported for o in canary_run.load.snapshot() if o.reported}
+    assert reported == {STABLE, CANARY}, "the service's own header agrees with the router"
 
 
-def rolled_back_after_fault(run, *, at_weight, **faults):
-    """Drive a canary run, switching ``faults`` on when the canary reaches ``at_weight``;
-    it must roll back from that very step, to canary weight 0."""
-    inject = run.faults_at([{"at_weight": at_weight, "faults": faults}])
-    state, weights = drive(run.controller(), on_weight=inject)
-    run.check_rollback()
-    assert state.phase == Phase.ROLLED_BACK
-    assert max(weights) == at_weight
+def rolled_back_after_fault(run, scenario, *, at_weight, **faults):
+    """Run the canary, switching ``faults`` on when it reaches ``at_weight``; it must roll
+    back from that very step, to canary weight 0, with every check holding."""
+    inject = faults_at(run, scenario, [{"at_weight": at_weight, "faults": faults}])
+    outcome = run.run(on_weight=inject)
+    assert outcome.outcome == "rolled_back", outcome.summary()
+    assert outcome.decided_at_weight == at_weight, outcome.summary()
+    assert outcome.summary().startswith(f"rolled back at {at_weight} %")
     assert run.router.weights()["canary"] == 0
-    return state
+    assert not outcome.failed, [c.summary for c in outcome.failed]
+    return outcome
 
 
-def test_canary_failing_at_10_percent_rolls_back_and_is_kept(canary_run):
-    state = rolled_back_after_fault(canary_run, at_weight=10, error_rate=0.3)
-    canary = canary_run.deployer.slots["canary"]
-    assert canary.process.alive(), "the failed canary is kept for debugging"
-    after = requests_after(canary_run, state.history[-1]["ts"])
-    assert after and not [o for o in after if o.version == CANARY]
+def test_canary_failing_at_10_percent_rolls_back_and_is_kept(canary_run, scenario):
+    rolled_back_after_fault(canary_run, scenario, at_weight=10, error_rate=0.3)
+    assert canary_run.deployer.slots["canary"].alive(), "kept for debugging"
     failures = [o for o in canary_run.load.snapshot() if not o.ok]
     assert all(o.version == CANARY for o in failures), "only the injected faults failed"
 
 
-def test_canary_slowing_at_50_percent_rolls_back(canary_run):
-    rolled_back_after_fault(canary_run, at_weight=50, added_latency_ms=800)
+def test_canary_slowing_at_50_percent_rolls_back(canary_run, scenario):
+    rolled_back_after_fault(canary_run, scenario, at_weight=50, added_latency_ms=800)
     assert canary_run.deployer.slots["stable"].version == STABLE
 
 
 def test_metrics_source_down_never_promotes_and_aborts(canary_run):
     dead = "http://127.0.0.1:9"  # nothing listens on the discard port: queries fail
-    state, _weights = drive(canary_run.controller(prometheus_url=dead))
-    assert state.phase == Phase.ABORTED
-    assert state.failed_queries >= 3
+    outcome = canary_run.run(controller=canary_run.controller(prometheus_url=dead))
+    assert outcome.outcome == "aborted", outcome.summary()
+    assert outcome.state["failed_queries"] >= 3
     assert canary_run.router.weights()["canary"] == 0
     assert canary_run.deployer.slots["stable"].version == STABLE

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -150,8 +152,16 @@ def _error_findings(canary: Window, stable: Window, limits: _Limits,
         z, p = two_proportion_z(canary.errors, canary.requests, stable.errors, stable.requests)
         values["error_z"], values["error_p_value"] = z, p
     if rate > limits.error_rate_fail_pct:
-        return [(Verdict.FAIL, f"canary error rate {_num(rate)} % > rollback threshold "
-                               f"{_num(limits.error_rate_fail_pct)} %")]
+        low = 100 * wilson_lower_bound(canary.errors, canary.requests)
+        values["canary_error_rate_low_pct"] = low
+        if low > limits.error_rate_fail_pct:
+            return [(Verdict.FAIL, f"canary error rate {_num(rate)} % > rollback threshold "
+                                   f"{_num(limits.error_rate_fail_pct)} % (at least "
+                                   f"{_num(low)} % at 95 % confidence)")]
+        return [(Verdict.MARGINAL, f"canary error rate {_num(rate)} % > rollback threshold "
+                                   f"{_num(limits.error_rate_fail_pct)} %, but over "
+                                   f"{canary.requests} requests it may be as low as "
+                                   f"{_num(low)} % (95 % confidence): not yet a rollback")]
     if rate < limits.error_rate_pass_pct:
         return [(Verdict.PASS, f"canary error rate {_num(rate)} % < promotion threshold "
                                f"{_num(limits.error_rate_pass_pct)} %")]
@@ -199,3 +209,18 @@ def _latency_findings(canary: Window, stable: Window, limits: _Limits,
     return [(Verdict.PASS, f"canary p95 latency {_num(p95)} ms <= max {cap} ms with no "
                            f"significant slowdown beyond {_num(limits.latency_margin)}x "
                            f"stable ({vs})")]
+
+
+def wilson_lower_bound(errors: int, requests: int, *, z: float = 1.645) -> float:
+    """One-sided 95 % lower confidence bound of an error proportion (Wilson score).
+
+    A rollback on the error threshold needs the rate to be above it *with confidence*:
+    two 5xx in 30 requests (6.7 %) are what a healthy service with rare errors shows
+    now and then, and rolled back healthy canaries are the runbook's named risk.
+    """
+    if requests <= 0:
+        return 0.0
+    p = errors / requests
+    centre = p + z * z / (2 * requests)
+    margin = z * math.sqrt(p * (1 - p) / requests + z * z / (4 * requests * requests))
+    return max(0.0, (centre - margin) / (1 + z * z / requests))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from harness.checks.result import EXAMPLES, CheckResult
@@ -11,9 +12,14 @@ from harness.checks.result import EXAMPLES, CheckResult
 class Served(Protocol):
     """One request as the load generator saw it."""
 
-    ts: float
-    version: str
-    status: int
+    @property
+    def ts(self) -> float: ...
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def status(self) -> int: ...
 
     @property
     def ok(self) -> bool: ...
@@ -54,3 +60,61 @@ def canary_errors_contained(outcomes: Iterable[Served], *, failed_at: float | No
         "examples": [{"ts": round(o.ts, 3), "status": o.status,
                       "seconds_after_verdict": round(o.ts - (failed_at or 0), 1)}
                      for o in late[:EXAMPLES]]})
+
+
+def split_tolerance_pct(weight: int, requests: int, *, floor_pct: float = 3.0) -> float:
+    """How far the observed share of a step may sit from its set weight, in points:
+    four standard deviations of a binomial share over ``requests``, and at least
+    ``floor_pct`` (requests in flight at the change land on the old split)."""
+    if requests <= 0:
+        return 100.0
+    p = weight / 100
+    return max(floor_pct, 400 * math.sqrt(p * (1 - p) / requests))
+
+
+def weight_split(steps: list[dict[str, Any]]) -> CheckResult:
+    """At every step the share of requests the canary answered (ledger) and the share the
+    router sent it (HAProxy's counters) are within the stated tolerance of the set
+    weight. Steps with fewer than 20 requests are reported, not judged."""
+    bad = [s for s in steps if s["requests"] >= 20 and not s["within_tolerance"]]
+    shown = ", ".join(f"{s['weight']} %: {s['observed_pct']:.1f} % observed"
+                      for s in (bad or steps)[:EXAMPLES])
+    summary = (f"{len(bad)} of {len(steps)} steps off their weight ({shown})" if bad else
+               f"every step within tolerance of its weight ({shown})")
+    return CheckResult("canary_weight_split", not bad, summary, {"steps": steps})
+
+
+def every_request_answered(outcomes: Iterable[Served]) -> CheckResult:
+    """Every request the load sent got an HTTP answer: none lost to a weight change,
+    a rollback or a promotion (a 5xx is an answer; a reset or timeout is not)."""
+    sent = list(outcomes)
+    lost = [o for o in sent if o.status == 0]
+    summary = (f"{len(lost)} of {len(sent)} requests got no answer" if lost else
+               f"all {len(sent)} requests answered")
+    return CheckResult("canary_every_request_answered", bool(sent) and not lost, summary, {
+        "sent": len(sent), "unanswered": len(lost),
+        "examples": [{"ts": round(o.ts, 3)} for o in lost[:EXAMPLES]]})
+
+
+def canary_promoted(*, phase: str, weights: dict[str, int], after: Sequence[Served],
+                    canary_version: str) -> CheckResult:
+    """The canary ended promoted: the router sends it (now in the stable slot) every
+    request, and the requests after the promotion were answered by it."""
+    others = [o for o in after if o.version != canary_version]
+    ok = phase == "promoted" and weights.get("canary", 0) == 0 and bool(after) and not others
+    summary = (f"ended {phase}; {len(after) - len(others)} of {len(after)} requests after "
+               f"the promotion answered by {canary_version}")
+    return CheckResult("canary_promoted", ok, summary, {
+        "phase": phase, "router_weights": weights, "after": len(after),
+        "answered_by_others": sorted({o.version for o in others})})
+
+
+def no_traffic_after_rollback(after: Sequence[Served], *, canary_version: str,
+                              phase: str) -> CheckResult:
+    """After the rollback (grace period past) no request reached the canary."""
+    reached = [o for o in after if o.version == canary_version]
+    ok = phase in ("rolled_back", "aborted") and bool(after) and not reached
+    summary = (f"ended {phase}; {len(reached)} of {len(after)} requests after it reached "
+               f"the canary {canary_version}")
+    return CheckResult("canary_no_traffic_after_rollback", ok, summary, {
+        "phase": phase, "after": len(after), "reached_canary": len(reached)})

@@ -20,7 +20,6 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-
 INSERT_CHUNK = 1000  # rows per INSERT statement
 
 

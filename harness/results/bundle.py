@@ -93,12 +93,21 @@ def load_bundle(path: Path) -> Bundle:
 
 
 def decisions(timeline: list[dict[str, Any]]) -> list[str]:
-    """The deployment decisions of a timeline, in order, as comparable strings."""
+    """The deployment decisions of a timeline, in order, as comparable strings.
+
+    The end of a rollback or promotion is named with the weight at which it was decided
+    ("canary rolled_back at 10 %"), not the weight after it (0 %)."""
     out = []
+    decided_at = None
     for event in timeline:
         kind = event.get("kind", "")
         if kind == "canary.phase":
-            out.append(f"canary {event.get('phase')} at {event.get('weight')} %")
+            phase, weight = event.get("phase"), event.get("weight")
+            if phase in ("rolling_back", "promoting"):
+                decided_at = weight
+            elif phase in ("rolled_back", "promoted") and decided_at is not None:
+                weight = decided_at
+            out.append(f"canary {phase} at {weight} %")
         elif kind in DECISION_KINDS:
             subject = event.get("table") or event.get("statement") or event.get("version")
             out.append(f"{kind} {subject}" if subject else kind)

@@ -15,9 +15,10 @@ from typing import Any
 from harness.config import Config
 from harness.errors import CutoverError
 from harness.stack.endpoint import Endpoint
+from harness.stack.process import ManagedProcess
 from harness.stack.provider import provider_class
 from harness.stack.rundir import StackState, janitor, new_run_dir
-from harness.stack.service import Service
+from harness.stack.service import ProcessRecord, Service
 
 log = logging.getLogger("cutover.stack")
 
@@ -39,6 +40,7 @@ class Stack:
         self.run_dir = new_run_dir(self.run_root)
         self.provider = provider_class(config["provider"])(config, self.run_dir, self.progress)
         self.services: dict[str, Service] = {}
+        self.adopted: dict[str, ManagedProcess] = {}
         self.timings_s: dict[str, float] = {}
         self.detached = False
         self.closed = False
@@ -109,7 +111,22 @@ class Stack:
                    "processes": [asdict(p) for p in service.processes()]}
             for name, service in self.services.items()
         }
+        for name, process in self.adopted.items():  # recorded last: stopped first
+            self.state.services[f"adopted:{name}"] = {"endpoint": {}, "processes": [asdict(
+                ProcessRecord(name, process.pid, int(process.stop_signal),
+                              str(process.log_path)))]}
         self.state.write()
+
+    def adopt_process(self, name: str, process: ManagedProcess) -> None:
+        """Record a process a run started on this stack (a service version), so that the
+        janitor and `cutover down` stop it if the run dies without stopping it."""
+        self.adopted[name] = process
+        self._record()
+
+    def release_process(self, name: str) -> None:
+        """The run stopped ``name`` itself; forget it."""
+        if self.adopted.pop(name, None) is not None:
+            self._record()
 
     def endpoint(self, name: str) -> Endpoint:
         return self.require(name)[name]
@@ -129,6 +146,9 @@ class Stack:
         if self.closed or self.detached:
             return
         self.closed = True
+        for name, process in list(self.adopted.items()):
+            process.stop()
+            self.adopted.pop(name)
         self._teardown(list(self.services), failed=False)
         try:
             self.provider.close()

@@ -183,7 +183,7 @@ class CanaryController:
 
     def __init__(self, *, policy: CanaryPolicy, store: StateStore, router: Router,
                  deploy_canary: Callable[[], None], canary_healthy: Callable[[], bool],
-                 promote: Callable[[], None],
+                 promote: Callable[[], object],
                  observe: Callable[[float, float], tuple[Window, Window]],
                  flags: FeatureFlags, events: EventLog,
                  clock: Callable[[], float] = time.time,

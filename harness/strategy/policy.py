@@ -449,24 +449,24 @@ def _parse_yaml(text: str) -> object:
             column=mark.column + 1 if mark else None)]) from exc
 
 
-def _canary_section(document: object) -> Mapping[Any, Any]:
+def _canary_section(document: object, root: str = ROOT) -> Mapping[Any, Any]:
     node: object = document
     path = ""
-    for part in ROOT.split("."):
+    for part in root.split("."):
         path = f"{path}.{part}" if path else part
         node = node.get(part) if isinstance(node, Mapping) else None
         if not isinstance(node, Mapping):
             raise PolicyError([PolicyIssue(
                 path, "missing" if node is None else f"must be a mapping, not {node!r}",
-                f"put the canary settings under {ROOT} (see "
-                "fixtures/policies/data-tier-values.yaml)")])
+                f"put the canary settings under {root}, or name the key that holds them "
+                "(--values-root; see fixtures/policies/data-tier-values.yaml)")])
     return node  # type: ignore[return-value]  # every step above checked Mapping
 
 
 def load_policy(path_or_text: str | Path, *, increments: Sequence[int] | None = None,
                 stability_period_s: float | None = None,
                 compression_factor: float | None = None,
-                min_samples: int | None = None) -> CanaryPolicy:
+                min_samples: int | None = None, root: str = ROOT) -> CanaryPolicy:
     """Read a canary policy from Helm values, reporting every problem at once.
 
     Args:
@@ -476,15 +476,21 @@ def load_policy(path_or_text: str | Path, *, increments: Sequence[int] | None = 
         stability_period_s: Overrides ``cutover.stabilityPeriod``.
         compression_factor: Overrides ``cutover.compressionFactor``.
         min_samples: Overrides ``cutover.minSamples``.
+        root: Dotted key of the canary settings in the values file (each service's
+            chart names its own, e.g. ``inventory.rollout``).
 
     Returns:
         The resolved policy; missing keys take the values file's defaults.
 
     Raises:
-        PolicyError: Unreadable file, invalid YAML, no ``dataTier.canary``, or any
+        PolicyError: Unreadable file, invalid YAML, nothing at ``root``, or any
             issue in it; each issue names its dotted key path and a fix.
     """
-    canary = _canary_section(_parse_yaml(_read_text(path_or_text)))
+    if not root or any(not part for part in root.split(".")):
+        raise PolicyError([PolicyIssue("", f"values root {root!r} is not a dotted key",
+                                       "give the key holding the canary settings, e.g. "
+                                       f"{ROOT}")])
+    canary = _canary_section(_parse_yaml(_read_text(path_or_text)), root)
     issues = _typo_issues(canary, _schema(), ROOT)
     values: dict[str, Any] = dataclasses.asdict(CanaryPolicy())
     for field, (key, kind) in _FIELDS.items():
@@ -502,5 +508,12 @@ def load_policy(path_or_text: str | Path, *, increments: Sequence[int] | None = 
     values.update(given)
     issues += _range_issues(values, {field: f"{field} (argument)" for field in given})
     if issues:
-        raise PolicyError(issues)
+        raise PolicyError([_rooted(issue, root) for issue in issues])
     return CanaryPolicy(**values)
+
+
+def _rooted(issue: PolicyIssue, root: str) -> PolicyIssue:
+    """The issue with its key path under ``root`` instead of the default root."""
+    if root == ROOT or not issue.key_path.startswith(ROOT):
+        return issue
+    return dataclasses.replace(issue, key_path=root + issue.key_path[len(ROOT):])

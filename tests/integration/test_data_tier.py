@@ -5,7 +5,7 @@ import time
 import httpx
 import pytest
 
-from fixtures.canary import CANARY, PATHS, STABLE, seed_tables, version_command
+from fixtures.canary import CANARY, PATHS, STABLE, data_tier_target, seed_tables
 from harness.analysis import PrometheusMetricSource, Verdict, judge
 from harness.deploy.service import ServiceDeployer
 from harness.events import EventLog
@@ -18,16 +18,16 @@ from harness.wait import wait_until
 def versions(stack, namespace, postgres, iceberg, tmp_path):
     """The same aggregates in PostgreSQL and in Iceberg; both versions deployed."""
     identifier = seed_tables(postgres=postgres, iceberg=iceberg, namespace=namespace)
-    command = version_command(postgres=postgres, iceberg=iceberg, schema=namespace.schema,
+    target = data_tier_target(postgres=postgres, iceberg=iceberg, schema=namespace.schema,
                               identifier=identifier)
     haproxy, prometheus = stack.endpoint("haproxy"), stack.endpoint("prometheus")
     router = HaproxyRouter(haproxy.admin_socket, haproxy.backend)
-    deployer = ServiceDeployer(command=command, router=router, run_dir=tmp_path,
+    deployer = ServiceDeployer(target=target, router=router, run_dir=tmp_path,
                                events=EventLog(), targets_file=prometheus.targets_file)
     try:
-        deployer.deploy("stable", STABLE)
+        deployer.deploy("stable")
         router.set_weights({"stable": 100, "canary": 0})
-        deployer.deploy("canary", CANARY)
+        deployer.deploy("canary")
         yield deployer, router, haproxy, prometheus
     finally:
         router.set_weights({"stable": 100, "canary": 0})
@@ -49,7 +49,8 @@ def test_stable_and_canary_answer_the_same_before_traffic_moves(versions):
 def test_weighted_load_reaches_each_version_and_prometheus_sees_it(versions):
     _deployer, router, haproxy, prometheus = versions
     router.set_weights({"stable": 70, "canary": 30})
-    with LoadGenerator(haproxy.url, PATHS, rate_per_s=150, workers=4) as load:
+    with LoadGenerator(haproxy.url, PATHS, rate_per_s=150, workers=4,
+                       version_header="X-Data-Tier-Version") as load:
         wait_until(lambda: None if len(load.snapshot()) >= 450 else "sending",
                    timeout_s=60, what="450 requests through HAProxy")
     outcomes = load.snapshot()
@@ -75,7 +76,8 @@ def test_errors_injected_in_the_canary_fail_its_analysis(versions):
     httpx.put(canary + "/faults", json={"error_rate": 0.2}, timeout=5).raise_for_status()
     router.set_weights({"stable": 50, "canary": 50})
     started = time.time()
-    with LoadGenerator(haproxy.url, PATHS, rate_per_s=200, workers=4) as load:
+    with LoadGenerator(haproxy.url, PATHS, rate_per_s=200, workers=4,
+                       version_header="X-Data-Tier-Version") as load:
         wait_until(lambda: None if len(load.snapshot()) >= 600 else "sending",
                    timeout_s=60, what="600 requests through HAProxy")
     verdict = judge(load.window(CANARY, since=started),

@@ -89,7 +89,7 @@ def test_prometheus_scrapes_the_router(routed, stack):
     _send(haproxy.url, 200)
     # Every response code: other tests of the session send through this backend too,
     # some of them with errors injected.
-    query = 'sum by (server) (haproxy_server_http_responses_total{proxy="data_tier"})'
+    query = 'sum by (server) (haproxy_server_http_responses_total{proxy="service"})'
 
     def scraped():
         counts = {s.labels["server"]: s.value for s in prometheus.query(query)}

@@ -1,8 +1,11 @@
-"""HAProxy in front of the data tier: one backend, a ``stable`` and a ``canary`` server.
+"""HAProxy in front of the service under a canary: one backend, a ``stable`` and a
+``canary`` server.
 
 Servers start disabled with placeholder addresses; the router points them at the
 versions' real ports and sets their weights through the runtime API (a unix socket), so
-traffic moves without a reload and without dropping requests in flight.
+traffic moves without a reload and without dropping requests in flight. Every response
+carries ``X-Cutover-Slot`` (the server that answered), so the load generator attributes
+each request to a version even when the service names no version itself.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from harness.stack.local.process_service import ProcessService
 from harness.stack.ports import HOST, allocate_port
 from harness.stack.service import ReadinessProbe, http_ok
 
-BACKEND = "data_tier"
+BACKEND = "service"
+SLOT_HEADER = "X-Cutover-Slot"
 SERVERS = ("stable", "canary")
 
 
@@ -44,6 +48,7 @@ backend {BACKEND}
   # holds from the next request (roundrobin catches up over hundreds of requests).
   # One draw: plain `random` draws two and takes the less loaded, which skews the split.
   balance random(1)
+  http-response set-header {SLOT_HEADER} %s
 {servers}"""
 
 
@@ -61,7 +66,7 @@ class HaproxyService(ProcessService):
         self.port = self.metrics_port = 0
 
     def start(self) -> None:
-        self.port = allocate_port(purpose="HAProxy data-tier frontend")
+        self.port = allocate_port(purpose="HAProxy service frontend")
         self.metrics_port = allocate_port(purpose="HAProxy metrics")
         self.home.mkdir(parents=True, exist_ok=True)
         config = self.home / "haproxy.cfg"

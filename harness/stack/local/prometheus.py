@@ -1,7 +1,9 @@
-"""Prometheus from Debian's package, scraping HAProxy and the data-tier versions.
+"""Prometheus from Debian's package, scraping HAProxy and the versions of the service.
 
-Scrape targets of the data tier change during a run (versions start and stop); they are
+The versions' scrape targets change during a run (versions start and stop); they are
 listed in a file-based discovery file that the harness rewrites and Prometheus watches.
+A version without a metrics endpoint is simply a target that is down: its error rate and
+latency come from HAProxy's per-server counters and the load generator instead.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ def prometheus_config(*, haproxy: HaproxyEndpoint, targets_file: Path,
         "global": {"scrape_interval": interval, "evaluation_interval": interval},
         "scrape_configs": [
             {"job_name": "haproxy", "static_configs": [{"targets": [haproxy_target]}]},
-            {"job_name": "data_tier",
+            {"job_name": "service_versions",
              "file_sd_configs": [{"files": [str(targets_file)], "refresh_interval": "1s"}]},
         ],
     }, indent=1)
@@ -47,7 +49,7 @@ class PrometheusService(ProcessService):
 
     @property
     def targets_file(self) -> Path:
-        return self.home / "data_tier_targets.json"
+        return self.home / "service_targets.json"
 
     def start(self) -> None:
         self.port = allocate_port(purpose="Prometheus")

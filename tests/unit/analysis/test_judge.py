@@ -128,7 +128,8 @@ def test_worst_finding_wins_and_reasons_are_worst_first() -> None:
 
 def test_reason_numbers_are_readable() -> None:
     canary = Window(requests=1000, errors=72, latencies_ms=[100.0] * 1000)
-    assert run(canary, STABLE).reasons[0] == "canary error rate 7.2 % > rollback threshold 5 %"
+    assert run(canary, STABLE).reasons[0].startswith(
+        "canary error rate 7.2 % > rollback threshold 5 % (at least 5.97 %")
 
 
 @pytest.mark.parametrize(
@@ -144,3 +145,12 @@ def test_reason_numbers_are_readable() -> None:
 def test_contradictory_limits_are_config_errors(overrides: dict[str, float]) -> None:
     with pytest.raises(ConfigError, match="need"):
         run(window(18), STABLE, **overrides)
+
+
+def test_a_rollback_on_errors_needs_confidence_not_two_unlucky_requests() -> None:
+    noisy = Window(requests=30, errors=2, latencies_ms=[100.0] * 30)  # 6.7 %, by chance
+    verdict = run(noisy, STABLE, min_samples=10)
+    assert verdict.verdict is Verdict.MARGINAL, verdict.reasons
+    assert "may be as low as" in verdict.reasons[0]
+    broken = Window(requests=32, errors=10, latencies_ms=[100.0] * 32)  # a 30 % fault
+    assert run(broken, STABLE, min_samples=10).verdict is Verdict.FAIL

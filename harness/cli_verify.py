@@ -1,0 +1,130 @@
+"""The `cutover verify` commands: blue/green of a pipeline, canary of a service."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from harness.config import SETTINGS
+from harness.console import progress as _progress
+from harness.errors import CutoverError
+
+
+def _settings(args: argparse.Namespace) -> dict[str, str]:
+    return {name: getattr(args, name) for name in SETTINGS
+            if getattr(args, name, None) and name != "results_dir"}
+
+
+
+def cmd_verify_bluegreen(args: argparse.Namespace) -> int:
+    from harness.strategy.bluegreen_setup import BlueGreenSpec
+    from harness.verify import verify_bluegreen
+
+    spec = BlueGreenSpec(
+        pipelines=Path(args.pipelines_dir).resolve(), from_ref=args.from_ref,
+        to_ref=args.to_ref, then=args.then,
+        table_list=Path(args.table_list).resolve() if args.table_list else None,
+        records=args.records, rate_per_s=args.rate_per_s, seed=args.seed,
+        settle_timeout_s=args.settle_timeout_s,
+        iceberg_sinks=tuple(t for t in (args.iceberg_sinks or "").split(",") if t))
+    return verify_bluegreen(spec, results_dir=args.results_dir or "cutover-results",
+                            settings=_settings(args), as_json=args.json,
+                            progress=_progress)
+
+
+def cmd_verify_canary(args: argparse.Namespace) -> int:
+    from harness.verify_canary import verify_canary
+
+    requests = None
+    if args.requests:
+        path = Path(args.requests)
+        if not path.is_file():
+            raise CutoverError(f"--requests {path}: no such file; give a file of "
+                               "'METHOD PATH' lines")
+        requests = path.read_text()
+    spec = {"stable": args.stable, "canary": args.canary,
+            "values": str(Path(args.values).resolve()), "values_root": args.values_root,
+            "health": args.health, "requests": requests, "name": args.name,
+            "version_header": args.version_header or "", "rate_per_s": args.rate_per_s,
+            "compression_factor": args.compression_factor, "expect": args.expect,
+            "approve": args.approve}
+    return verify_canary(spec, results_dir=args.results_dir or "cutover-results",
+                         settings=_settings(args), as_json=args.json, progress=_progress)
+
+
+def _add_verify_canary(kinds: Any, command: Any) -> None:
+    canary_help = ("canary of your own HTTP service behind the stack's HAProxy: stable and "
+                   "canary side by side, traffic moved by the values file's steps, judged "
+                   "from the router and the load's ledger; exit 0 when the outcome is the "
+                   "expected one and every check holds, 1 when not, 2 on bad input")
+    c = command("canary", canary_help, cmd_verify_canary, parent=kinds)
+    c.add_argument("--stable", required=True, metavar="CMD|URL",
+                   help="command of the stable version with {port} in it (quoted), or the "
+                        "URL of one already running")
+    c.add_argument("--canary", required=True, metavar="CMD|URL",
+                   help="the same for the canary version")
+    c.add_argument("--values", required=True, metavar="FILE",
+                   help="Helm values file holding the canary policy")
+    c.add_argument("--values-root", default="dataTier.canary", metavar="KEY",
+                   help="dotted key of the canary settings (default: dataTier.canary)")
+    c.add_argument("--health", default="/health", metavar="PATH",
+                   help="health path; 2xx when a version can take traffic (default: "
+                        "/health)")
+    c.add_argument("--requests", metavar="FILE",
+                   help="request mix: 'METHOD PATH [BODY]' lines, sent in turn (default: "
+                        "GET /)")
+    c.add_argument("--rate-per-s", type=float, default=80.0, metavar="N",
+                   help="requests per second through the router (default: 80)")
+    c.add_argument("--compression-factor", type=float, metavar="N",
+                   help="time compression of the policy's durations (default: the values "
+                        "file's cutover.compressionFactor)")
+    c.add_argument("--expect", default="promoted",
+                   choices=["promoted", "rolled_back", "aborted", "halted",
+                            "awaiting_approval"],
+                   help="the outcome that exits 0 (default: promoted)")
+    c.add_argument("--approve", action="store_true",
+                   help="approve the promotion when the policy leaves it to a person")
+    c.add_argument("--name", default="service", help="short name of the service")
+    c.add_argument("--version-header", metavar="HEADER",
+                   help="response header naming the version, if the service sets one")
+    c.add_argument("--json", action="store_true",
+                   help="print one JSON object: outcome, steps, checks, report")
+    c.add_argument("--results", dest="results_dir", metavar="DIR",
+                   help="results folder (default: cutover-results)")
+
+
+def add_verify(sub: Any, command: Any) -> None:
+    verify_help = "verify a deployment of your own pipeline or service on the stack"
+    verify = sub.add_parser("verify", help=verify_help, description=verify_help)
+    kinds = verify.add_subparsers(dest="kind", required=True)
+    bg_help = ("blue/green of the statements a git change touches: deploy REF1, feed it, "
+               "deploy the plan beside it, check every sink, then promote and/or roll back; "
+               "exit 0 when every check holds, 1 when one fails, 2 on bad input")
+    bg = command("bluegreen", bg_help, cmd_verify_bluegreen, parent=kinds)
+    bg.add_argument("pipelines_dir", metavar="PIPELINES_DIR",
+                    help="the pipelines folder of a git checkout (shift_left or plain)")
+    bg.add_argument("--from", dest="from_ref", required=True, metavar="REF",
+                    help="git ref running now (v1)")
+    bg.add_argument("--to", dest="to_ref", required=True, metavar="REF",
+                    help="git ref to deploy (v2 of what it changes)")
+    bg.add_argument("--then", choices=["promote", "rollback", "promote-rollback"],
+                    default="promote", help="how the run ends (default: promote)")
+    bg.add_argument("--table-list", metavar="FILE",
+                    help="statements-to-deploy.txt, checked against the plan first")
+    bg.add_argument("--records", type=int, default=600, metavar="N",
+                    help="records of each leaf source; parents get fewer (default: 600)")
+    bg.add_argument("--rate-per-s", type=float, default=100.0, metavar="N",
+                    help="rate of the live feed while v2 deploys (default: 100)")
+    bg.add_argument("--seed", type=int, default=20261201, metavar="N",
+                    help="seed of the synthetic data")
+    bg.add_argument("--settle-timeout-s", type=float, default=120.0, metavar="S",
+                    help="how long the statements may take to settle (default: 120)")
+    bg.add_argument("--iceberg-sinks", metavar="LAYERS",
+                    help="layers or tables (comma-separated, e.g. fact,view) also "
+                         "materialized as Iceberg upsert tables and checked there")
+    bg.add_argument("--json", action="store_true",
+                    help="print one JSON object: outcome, plan, checks, report")
+    bg.add_argument("--results", dest="results_dir", metavar="DIR",
+                    help="results folder (default: cutover-results)")
+    _add_verify_canary(kinds, command)

@@ -1,0 +1,258 @@
+"""CanaryRun: one canary of any HTTP service on a stack, from the first request to a verdict.
+
+It owns the pieces a canary needs: the two versions (:class:`~harness.deploy.service.
+ServiceDeployer`), the router's split, a steady load whose ledger records every request,
+the controller (:class:`~harness.strategy.canary.CanaryController`) judging from the
+router and the ledger, and the checks of the end state. It never imports pytest: a plain
+script, the ``factories.canary`` fixture and ``cutover verify canary`` all drive it::
+
+    run = CanaryRun(target=target, policy=policy, router=router, wiring=wiring, ...)
+    with run:
+        outcome = run.run()
+    print(outcome.summary())
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.analysis.prometheus import PrometheusMetricSource
+from harness.analysis.router_metrics import RouterLedgerObserver
+from harness.checks.result import CheckResult
+from harness.deploy.service import ProcessOwner, ServiceDeployer
+from harness.deploy.target import ServiceTarget
+from harness.events import EventLog
+from harness.strategy.canary import (
+    TERMINAL,
+    CanaryController,
+    CanaryState,
+    CanaryTimeoutError,
+    Phase,
+    StateStore,
+)
+from harness.strategy.canary_checks import end_checks
+from harness.strategy.canary_steps import StepTracker
+from harness.strategy.flags import FeatureFlags
+from harness.strategy.policy import CanaryPolicy
+from harness.traffic.haproxy import HaproxyRouter
+from harness.traffic.load import LoadGenerator
+
+DECIDING = frozenset({Phase.PROMOTING, Phase.ROLLING_BACK})
+OUTCOMES = ("promoted", "rolled_back", "aborted", "halted", "awaiting_approval")
+
+
+@dataclass(frozen=True)
+class RouterWiring:
+    """Where the stack's router and Prometheus are (from their endpoints)."""
+
+    url: str
+    admin_socket: str
+    backend: str
+    prometheus_url: str
+    targets_file: str = ""
+
+
+@dataclass
+class CanaryOutcome:
+    """How a canary run ended, with the evidence."""
+
+    outcome: str
+    decided_at_weight: int
+    reason: str
+    steps: list[dict[str, Any]]
+    checks: list[CheckResult]
+    figures: dict[str, Any] = field(default_factory=dict)
+    state: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> list[CheckResult]:
+        return [c for c in self.checks if not c.ok]
+
+    def summary(self) -> str:
+        """One line naming the weight at which the decision was taken."""
+        words = {"promoted": "promoted after 100 %",
+                 "rolled_back": f"rolled back at {self.decided_at_weight} %",
+                 "aborted": f"aborted at {self.decided_at_weight} %",
+                 "halted": f"halted at {self.decided_at_weight} %",
+                 "awaiting_approval": "awaiting approval at 100 %"}
+        failed = f"; {len(self.failed)} checks failed" if self.failed else ""
+        return f"{words.get(self.outcome, self.outcome)} ({self.reason}){failed}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"outcome": self.outcome, "decided_at_weight": self.decided_at_weight,
+                "reason": self.reason, "summary": self.summary(), "steps": self.steps,
+                "checks": [{"name": c.name, "ok": c.ok, "summary": c.summary,
+                            "evidence": c.evidence} for c in self.checks],
+                "figures": self.figures}
+
+
+def outcome_of(state: CanaryState) -> tuple[str, int]:
+    """The outcome name and the weight at which it was decided."""
+    if state.phase is Phase.AWAITING_PROMOTION:
+        return "awaiting_approval", 100
+    decisive = {Phase.ROLLING_BACK: "rolled_back", Phase.ABORTED: "aborted",
+                Phase.HALTED: "halted", Phase.PROMOTING: "promoted"}
+    for change in reversed(state.history):
+        phase = Phase(change["to"])
+        if phase in decisive:
+            weight = int(change["weight"]) if phase is not Phase.PROMOTING else 100
+            return decisive[phase], weight
+    return str(state.phase), state.weight
+
+
+class CanaryRun:
+    """The canary of ``target`` under ``policy``, through the router in ``wiring``."""
+
+    def __init__(self, *, target: ServiceTarget, policy: CanaryPolicy, wiring: RouterWiring,
+                 workdir: Path, events: EventLog,
+                 record: Callable[[CheckResult], Any] | None = None,
+                 owner: ProcessOwner | None = None, rate_per_s: float = 80.0,
+                 workers: int = 8, approve: bool = False, grace_s: float | None = None,
+                 progress: Callable[[str], None] = lambda _m: None) -> None:
+        self.target, self.policy, self.wiring = target, policy, wiring
+        self.workdir, self.events, self.progress = Path(workdir), events, progress
+        self.record = record or (lambda _c: None)
+        self.approve = approve
+        self.grace_s = grace_s if grace_s is not None else \
+            max(3.0, 3 * policy.effective_analysis_interval_s)
+        self.router = HaproxyRouter(wiring.admin_socket, wiring.backend)
+        self.deployer = ServiceDeployer(target=target, router=self.router, run_dir=self.workdir,
+                                        events=events, owner=owner,
+                                        targets_file=wiring.targets_file or None)
+        self.load = LoadGenerator(wiring.url, list(target.requests), rate_per_s=rate_per_s,
+                                  workers=workers, version_of=self.deployer.version_of,
+                                  version_header=target.version_header)
+        self.flags = FeatureFlags(self.workdir / "flags.json")
+        self.store = StateStore(self.workdir / "canary.json")
+        self.faults_on_at: float | None = None
+        self.started = False
+
+    def start(self) -> CanaryRun:
+        """Stable deployed and serving everything, load flowing; the canary not yet up."""
+        self.deployer.deploy("stable")
+        self.router.set_weights({"stable": 100, "canary": 0})
+        self.load.start()
+        self.flags.update(canary_enabled=True, canary_version=self.target.canary.label,
+                          auto_promotion_enabled=True)
+        self.started = True
+        self.progress(f"stable {self.target.stable.label} serving at {self.wiring.url}")
+        return self
+
+    def controller(self, *, prometheus_url: str = "",
+                   policy: CanaryPolicy | None = None) -> CanaryController:
+        """A controller judging from the router and the ledger, with ``policy`` (default:
+        this run's) and Prometheus at ``prometheus_url`` (default: the stack's)."""
+        source = PrometheusMetricSource(prometheus_url or self.wiring.prometheus_url)
+        observe = RouterLedgerObserver(source, backend=self.wiring.backend, load=self.load)
+        return CanaryController(
+            policy=policy or self.policy, store=self.store, router=self.router,
+            deploy_canary=self._deploy_canary, canary_healthy=self._canary_healthy,
+            promote=self.deployer.promote, observe=observe, flags=self.flags,
+            events=self.events)
+
+    def run(self, *, controller: CanaryController | None = None,
+            on_weight: Callable[[int], None] | None = None,
+            timeout_s: float | None = None) -> CanaryOutcome:
+        """Step the controller to its end, then check the end state.
+
+        ``on_weight(weight)`` runs once per new weight (a fault schedule uses it).
+
+        Raises:
+            CanaryTimeoutError: No terminal phase within ``timeout_s`` (default: the
+                policy's steps times their stability period, twice, plus a minute).
+        """
+        if not self.started:
+            self.start()
+        controller = controller or self.controller()
+        budget = timeout_s or 60 + 2 * len(self.policy.increments) * \
+            self.policy.effective_stability_period_s
+        tracker = StepTracker(self.load, self.router)
+        deadline = time.monotonic() + budget
+        poll = min(0.2, self.policy.effective_analysis_interval_s / 4)
+        while True:
+            state = controller.step()
+            if tracker.observe(state.weight):
+                self.progress(f"canary at {state.weight} %")
+                if on_weight:
+                    on_weight(state.weight)
+            if state.phase in DECIDING:
+                tracker.close()  # the step ends at the decision, not at the re-routing
+            if state.phase is Phase.AWAITING_PROMOTION and self.approve:
+                controller.approve_promotion("approved by --approve")
+                continue
+            if state.phase in TERMINAL or state.phase is Phase.AWAITING_PROMOTION:
+                break
+            if time.monotonic() >= deadline:
+                raise CanaryTimeoutError(state, budget)
+            time.sleep(poll)
+        tracker.close()
+        return self._finish(state, tracker)
+
+    def mark_faults_on(self) -> None:
+        """Record when a fault was switched on, for the onset → verdict figure."""
+        self.faults_on_at = time.time()
+
+    def _finish(self, state: CanaryState, tracker: StepTracker) -> CanaryOutcome:
+        outcome, weight = outcome_of(state)
+        decided_at = float(state.history[-1]["ts"]) if state.history else time.time()
+        checks = end_checks(self, state, outcome=outcome, decided_at=decided_at,
+                            steps=tracker.steps)
+        for check in checks:
+            self.record(check)
+        figures: dict[str, Any] = {"steps": len(tracker.steps),
+                                   "requests": len(self.load.snapshot())}
+        verdicts = [e.details for e in self.events.of_kind("canary.analysis")]
+        verdict_at = next((v["at"] for v in verdicts if v.get("verdict") == "fail"), None)
+        if self.faults_on_at is not None and verdict_at is not None:
+            figures["fault_to_verdict_s"] = round(float(verdict_at) - self.faults_on_at, 2)
+        result = CanaryOutcome(outcome, weight, state.reason, tracker.steps, checks,
+                               figures, state.to_json())
+        self.events.emit("canary.outcome", outcome=outcome, weight=weight,
+                         summary=result.summary())
+        return result
+
+    def _deploy_canary(self) -> None:
+        if "canary" not in self.deployer.slots:  # idempotent: a resumed step may repeat
+            self.deployer.deploy("canary")
+
+    def _canary_healthy(self) -> bool:
+        canary = self.deployer.slots.get("canary")
+        return canary is not None and canary.alive()
+
+    def close(self) -> None:
+        self.load.stop()
+        try:
+            self.router.set_weights({"stable": 100, "canary": 0})
+        finally:
+            self.deployer.close()
+
+    def __enter__(self) -> CanaryRun:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def run_policy(values: str | Path, *, root: str, compression_factor: float | None = None,
+               min_samples: int | None = None,
+               analysis_interval_s: float | None = None) -> CanaryPolicy:
+    """The policy of a verification run: the values file's, enabled (the run is the
+    canary), with the compression and sampling overrides given.
+
+    Raises:
+        PolicyError: The values file or an override is invalid; names the key.
+    """
+    import dataclasses
+
+    from harness.strategy.policy import load_policy
+
+    policy = load_policy(Path(values), root=root, compression_factor=compression_factor,
+                         min_samples=min_samples)
+    changes: dict[str, Any] = {"enabled": True}
+    if analysis_interval_s is not None:
+        changes["analysis_interval_s"] = analysis_interval_s
+    return dataclasses.replace(policy, **changes)

@@ -1,0 +1,73 @@
+"""The traffic steps of a canary as they happened: set weight against observed split.
+
+Each step's share is measured twice: from the load generator's ledger (which slot
+answered each request, by HAProxy's ``X-Cutover-Slot`` header) and from the router's
+own per-server counters. Both must be within the stated tolerance of the set weight;
+the first half second after a change is left out (requests in flight at the change were
+routed by the old split).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from harness.checks.canary import split_tolerance_pct
+from harness.traffic.load import LoadGenerator
+from harness.traffic.router import Router
+
+SETTLE_S = 0.5
+
+
+class StepTracker:
+    """Call :meth:`observe` with the current weight after each controller step."""
+
+    def __init__(self, load: LoadGenerator, router: Router) -> None:
+        self.load, self.router = load, router
+        self.steps: list[dict[str, Any]] = []
+        self._weight: int | None = None
+        self._since = 0.0
+        self._counters: dict[str, int] = {}
+
+    def observe(self, weight: int) -> bool:
+        """Close the running step when the weight changed; True when it did."""
+        if weight == self._weight or (self._weight is None and self.steps
+                                      and self.steps[-1]["weight"] == weight):
+            return False
+        now = time.time()
+        counters = self.router.requests()
+        if self._weight is not None:
+            self.steps.append(self._measure(self._weight, self._since, now, counters))
+        self._weight, self._since, self._counters = weight, now, counters
+        return True
+
+    def close(self) -> None:
+        """Close the running step now: at a decision (before a promotion or rollback
+        changes the routing) and at the end of the run."""
+        if self._weight is not None:
+            now = time.time()
+            self.steps.append(self._measure(self._weight, self._since, now,
+                                            self.router.requests()))
+            self._weight = None
+
+    def _measure(self, weight: int, start: float, end: float,
+                 counters: dict[str, int]) -> dict[str, Any]:
+        ledger = [o for o in self.load.snapshot(since=start + SETTLE_S, until=end)
+                  if o.slot in ("stable", "canary")]
+        canary = sum(o.slot == "canary" for o in ledger)
+        observed = 100 * canary / len(ledger) if ledger else 0.0
+        sent = {slot: counters.get(slot, 0) - self._counters.get(slot, 0)
+                for slot in ("stable", "canary")}
+        routed_total = sum(sent.values())
+        routed = 100 * sent["canary"] / routed_total if routed_total else 0.0
+        tolerance = split_tolerance_pct(weight, len(ledger))
+        # the router's counters include the settle half second; allow for it
+        router_tolerance = split_tolerance_pct(weight, routed_total) + \
+            100 * SETTLE_S / max(end - start, SETTLE_S)
+        within = (abs(observed - weight) <= tolerance
+                  and abs(routed - weight) <= router_tolerance) if ledger else True
+        return {"weight": weight, "started": round(start, 3), "ended": round(end, 3),
+                "duration_s": round(end - start, 2), "requests": len(ledger),
+                "observed_pct": round(observed, 2), "router_pct": round(routed, 2),
+                "router_requests": routed_total, "tolerance_pct": round(tolerance, 2),
+                "within_tolerance": within}

@@ -1,0 +1,88 @@
+"""`cutover verify canary` as a team runs it on its own service: two commands, a values
+file, one line. Both reference services: the data tier (metrics, version header) and
+the inventory service (no metrics endpoint, another root key, other routes)."""
+
+import json
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+from fixtures.canary import VALUES, data_tier_target, seed_tables
+from tests.integration.run_root import private_run_root
+
+CUTOVER = [sys.executable, "-m", "harness.cli", "verify", "canary"]
+POLICIES = Path(__file__).parents[2] / "fixtures" / "policies"
+INVENTORY = f"{sys.executable} -m fixtures.services.inventory --port {{port}}"
+
+
+def verify(tmp_path, *args, timeout=400):
+    with private_run_root() as run_root:
+        done = subprocess.run(
+            [*CUTOVER, *args, "--json", "--results", str(tmp_path / "results"),
+             f"--run-root={run_root}"], capture_output=True, text=True, timeout=timeout,
+            check=False)
+    outcome = json.loads(done.stdout) if done.stdout.strip().startswith("{") else {}
+    return done, outcome
+
+
+def inventory(tmp_path, canary_flags, *extra):
+    return verify(tmp_path, "--stable", f"{INVENTORY} --release v1",
+                  "--canary", f"{INVENTORY} --release v2 {canary_flags}",
+                  "--values", str(POLICIES / "inventory-values.yaml"),
+                  "--values-root", "inventory.rollout", "--health", "/healthz",
+                  "--requests", str(POLICIES / "inventory-requests.txt"), *extra)
+
+
+def test_healthy_inventory_canary_is_promoted(tmp_path):
+    done, outcome = inventory(tmp_path, "")
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    assert outcome["outcome"] == "promoted"
+    assert [s["weight"] for s in outcome["steps"]][:6] == [0, 10, 30, 50, 75, 100]
+    assert all(s["within_tolerance"] for s in outcome["steps"]), outcome["steps"]
+    assert all(c["ok"] for c in outcome["checks"])
+    assert Path(outcome["report"]).is_file()
+
+
+def test_inventory_canary_failing_at_10_percent_is_rolled_back_there(tmp_path):
+    done, outcome = inventory(tmp_path, "--error-rate 0.3", "--expect", "rolled_back")
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    assert outcome["decided_at_weight"] == 10
+    assert outcome["summary"].startswith("rolled back at 10 %")
+    checks = {c["name"]: c for c in outcome["checks"]}
+    assert checks["canary_kept_for_debugging"]["ok"]
+    assert checks["canary_no_traffic_after_rollback"]["ok"]
+    assert outcome["figures"]["steps"] >= 2
+
+
+def test_expecting_promotion_of_a_failing_canary_exits_1(tmp_path):
+    done, outcome = inventory(tmp_path, "--error-rate 0.5")
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert outcome["outcome"] == "rolled_back"
+
+
+def test_data_tier_through_the_cli_is_promoted(tmp_path, postgres, iceberg, namespace):
+    identifier = seed_tables(postgres=postgres, iceberg=iceberg, namespace=namespace)
+    target = data_tier_target(postgres=postgres, iceberg=iceberg, schema=namespace.schema,
+                              identifier=identifier)
+    requests = tmp_path / "requests.txt"
+    requests.write_text("".join(f"{m} {p}\n" for m, p, _ in target.requests))
+    done, outcome = verify(
+        tmp_path, "--stable", shlex.join(target.stable.command),
+        "--canary", shlex.join(target.canary.command), "--values", str(VALUES),
+        "--compression-factor", "150", "--approve", "--requests", str(requests),
+        "--version-header", "X-Data-Tier-Version", "--name", "data-tier")
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    assert outcome["outcome"] == "promoted"
+    assert all(c["ok"] for c in outcome["checks"]), outcome["checks"]
+
+
+def test_bad_input_exits_2_before_anything_starts(tmp_path):
+    done, _ = verify(tmp_path, "--stable", "python -m mysvc", "--canary",
+                     "http://127.0.0.1:1", "--values", str(VALUES), timeout=60)
+    assert done.returncode == 2
+    assert "has no {port}" in done.stderr
+    done, _ = verify(tmp_path, "--stable", INVENTORY, "--canary", INVENTORY,
+                     "--values", str(POLICIES / "inventory-values.yaml"), timeout=60)
+    assert done.returncode == 2
+    assert "dataTier.canary" in done.stderr and "--values-root" in done.stderr
