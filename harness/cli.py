@@ -145,6 +145,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         result = bench_injection(config, progress=_progress)
     elif args.target == "cdc":
         result = bench_cdc(config, progress=_progress)
+    elif args.target == "canary-accuracy":
+        from harness.bench_canary import bench_canary_accuracy
+
+        result = bench_canary_accuracy(config, runs=args.runs, progress=_progress)
     else:
         result = bench_stack(config, services=_services(args, config), runs=args.runs,
                              progress=_progress)
@@ -237,9 +241,12 @@ def build_parser() -> argparse.ArgumentParser:
     command("doctor", "check prerequisites and say how to fix what is missing", cmd_doctor)
     command("install", "download the pinned JVM components into the cache", cmd_install)
     bench = command("bench", "benchmarks that print JSON", cmd_bench)
-    bench.add_argument("target", choices=["stack", "pipeline", "injection", "cdc"],
+    bench.add_argument("target", choices=["stack", "pipeline", "injection", "cdc",
+                                          "canary-accuracy"],
                        help="what to benchmark")
-    bench.add_argument("--runs", type=int, default=3, help="runs per figure (median)")
+    bench.add_argument("--runs", type=int, default=3,
+                       help="runs per figure (median); canary-accuracy: runs of each kind "
+                            "(use 20)")
     bench.add_argument("--services", help="comma-separated subset (default: all)")
     run_help = "run a scenario suite; results, report.html and junit.xml in cutover-results/"
     run = command("run", run_help, cmd_run)

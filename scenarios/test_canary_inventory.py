@@ -14,7 +14,7 @@ POLICIES = Path(__file__).parents[1] / "fixtures" / "policies"
 SERVICE = f"{sys.executable} -m fixtures.services.inventory --port {{port}}"
 
 canary = factories.canary(
-    stable=f"{SERVICE} --release v1", canary=f"{SERVICE} --release v2 --capacity-rps 30",
+    stable=f"{SERVICE} --release v1", canary=f"{SERVICE} --release v2 --capacity-rps 36",
     values=POLICIES / "inventory-values.yaml", values_root="inventory.rollout",
     health="/healthz", requests=POLICIES / "inventory-requests.txt", name="inventory")
 

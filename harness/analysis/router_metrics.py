@@ -60,11 +60,12 @@ class RouterLedgerObserver:
         errors = self.source.query(
             f'sum(increase(haproxy_server_http_responses_total{{{selector},code="5xx"}}'
             f"[{span}]))", at=end)
-        if not total and not self.source.query(
-                f"haproxy_server_http_responses_total{{{selector}}}", at=end):
+        if not total and not any(s.value == 1 for s in self.source.query(
+                'up{job="haproxy"}', at=end)):
             raise MetricSourceError(
-                f"Prometheus has no HAProxy counters for {self.backend}/{slot}: is the "
-                "haproxy scrape job up (see the targets page of Prometheus)?")
+                f"Prometheus has no HAProxy counters for {self.backend}/{slot} and its "
+                "haproxy scrape job is not up (see the targets page of Prometheus)")
+        # HAProxy exports no series for a server still in maintenance: it served nothing
         return SlotCounts(sum(s.value for s in total), sum(s.value for s in errors))
 
 

@@ -118,3 +118,26 @@ def no_traffic_after_rollback(after: Sequence[Served], *, canary_version: str,
                f"the canary {canary_version}")
     return CheckResult("canary_no_traffic_after_rollback", ok, summary, {
         "phase": phase, "after": len(after), "reached_canary": len(reached)})
+
+
+def resources_within_limits(usage: dict[str, Any], *, version: str, limits_given: bool,
+                            threshold_pct: float = 80.0) -> CheckResult:
+    """The canary version's CPU (p90 of its samples under traffic) and peak memory stay
+    under ``threshold_pct`` of the values file's limits (the seed's 80 %)."""
+    mine = usage.get(version)
+    if mine is None:
+        return CheckResult("canary_resources_within_limits", True,
+                           f"{version} not measured (a URL version, or it never ran)", {})
+    over = [f"{name} at {mine[key]:g} % of its limit" for name, key in
+            (("CPU", "cpu_limit_pct"), ("memory", "memory_limit_pct"))
+            if mine.get(key) is not None and mine[key] > threshold_pct]
+    measured = (f"CPU p90 {mine['cpu_cores_p90']:g} cores, memory peak "
+                f"{mine['rss_bytes_peak'] / 2**20:.0f} MiB")
+    if not limits_given:
+        summary = f"{measured}; no resources.limits in the values file to judge against"
+    elif over:
+        summary = f"{', '.join(over)} (> {threshold_pct:g} %): {measured}"
+    else:
+        summary = f"{measured}, under {threshold_pct:g} % of the limits"
+    return CheckResult("canary_resources_within_limits", not over, summary,
+                       {"usage": mine, "threshold_pct": threshold_pct})

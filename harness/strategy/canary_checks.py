@@ -26,16 +26,18 @@ if TYPE_CHECKING:
     from harness.strategy.canary_run import CanaryRun
 
 AFTER_REQUESTS = 30
+HALTED_AFTER_REQUESTS = 200  # a held canary at 10 %: enough of its requests to judge
 
 
 def end_checks(run: CanaryRun, state: CanaryState, *, outcome: str, decided_at: float,
                steps: list[dict[str, object]]) -> list[CheckResult]:
     """Every check that applies to how the run ended."""
     since = decided_at + run.grace_s
-    wait_until(lambda: None if len(run.load.snapshot(since=since)) >= AFTER_REQUESTS
+    wanted = HALTED_AFTER_REQUESTS if outcome == "halted" else AFTER_REQUESTS
+    wait_until(lambda: None if len(run.load.snapshot(since=since)) >= wanted
                else f"{len(run.load.snapshot(since=since))} requests so far",
                timeout_s=30 + run.grace_s,
-               what=f"{AFTER_REQUESTS} requests {run.grace_s:g} s after the decision")
+               what=f"{wanted} requests {run.grace_s:g} s after the decision")
     after = run.load.snapshot(since=since)
     canary_label = run.target.canary.label
     checks = [weight_split(steps), every_request_answered(run.load.snapshot())]

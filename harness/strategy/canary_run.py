@@ -20,9 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.analysis.judge import Judgement
+from harness.analysis.metrics import MetricSourceError
 from harness.analysis.prometheus import PrometheusMetricSource
 from harness.analysis.router_metrics import RouterLedgerObserver
+from harness.analysis.templates import MetricTemplate, dashboard_rows, judge_templates
+from harness.checks.canary import resources_within_limits
 from harness.checks.result import CheckResult
+from harness.deploy.resources import ResourceLimits, ResourceSampler
 from harness.deploy.service import ProcessOwner, ServiceDeployer
 from harness.deploy.target import ServiceTarget
 from harness.events import EventLog
@@ -35,6 +40,7 @@ from harness.strategy.canary import (
     StateStore,
 )
 from harness.strategy.canary_checks import end_checks
+from harness.strategy.canary_dashboard import dashboard
 from harness.strategy.canary_steps import StepTracker
 from harness.strategy.flags import FeatureFlags
 from harness.strategy.policy import CanaryPolicy
@@ -112,6 +118,8 @@ class CanaryRun:
                  record: Callable[[CheckResult], Any] | None = None,
                  owner: ProcessOwner | None = None, rate_per_s: float = 80.0,
                  workers: int = 8, approve: bool = False, grace_s: float | None = None,
+                 limits: ResourceLimits | None = None,
+                 templates: list[MetricTemplate] | None = None,
                  progress: Callable[[str], None] = lambda _m: None) -> None:
         self.target, self.policy, self.wiring = target, policy, wiring
         self.workdir, self.events, self.progress = Path(workdir), events, progress
@@ -128,7 +136,11 @@ class CanaryRun:
                                   version_header=target.version_header)
         self.flags = FeatureFlags(self.workdir / "flags.json")
         self.store = StateStore(self.workdir / "canary.json")
+        self.limits = limits or ResourceLimits()
+        self.templates = list(templates or [])
+        self.sampler = ResourceSampler(self.deployer)
         self.faults_on_at: float | None = None
+        self.started_at = time.time()
         self.started = False
 
     def start(self) -> CanaryRun:
@@ -136,6 +148,8 @@ class CanaryRun:
         self.deployer.deploy("stable")
         self.router.set_weights({"stable": 100, "canary": 0})
         self.load.start()
+        self.sampler.start()
+        self.started_at = time.time()
         self.flags.update(canary_enabled=True, canary_version=self.target.canary.label,
                           auto_promotion_enabled=True)
         self.started = True
@@ -148,11 +162,16 @@ class CanaryRun:
         this run's) and Prometheus at ``prometheus_url`` (default: the stack's)."""
         source = PrometheusMetricSource(prometheus_url or self.wiring.prometheus_url)
         observe = RouterLedgerObserver(source, backend=self.wiring.backend, load=self.load)
+
+        def templates(judgement: Judgement, start: float, end: float) -> Judgement:
+            return judge_templates(judgement, source, self.templates, start=start, end=end,
+                                   canary_version=self.target.canary.label)
+
         return CanaryController(
             policy=policy or self.policy, store=self.store, router=self.router,
             deploy_canary=self._deploy_canary, canary_healthy=self._canary_healthy,
             promote=self.deployer.promote, observe=observe, flags=self.flags,
-            events=self.events)
+            events=self.events, extra_judge=templates if self.templates else None)
 
     def run(self, *, controller: CanaryController | None = None,
             on_weight: Callable[[int], None] | None = None,
@@ -179,7 +198,7 @@ class CanaryRun:
                 self.progress(f"canary at {state.weight} %")
                 if on_weight:
                     on_weight(state.weight)
-            if state.phase in DECIDING:
+            if state.phase in DECIDING or state.phase is Phase.AWAITING_PROMOTION:
                 tracker.close()  # the step ends at the decision, not at the re-routing
             if state.phase is Phase.AWAITING_PROMOTION and self.approve:
                 controller.approve_promotion("approved by --approve")
@@ -201,6 +220,17 @@ class CanaryRun:
         decided_at = float(state.history[-1]["ts"]) if state.history else time.time()
         checks = end_checks(self, state, outcome=outcome, decided_at=decided_at,
                             steps=tracker.steps)
+        self.sampler.stop()
+        shifted = next((float(h["ts"]) for h in state.history if h["to"] == "analysing"),
+                       self.started_at)
+        usage = self.sampler.summary(self.limits, since=shifted)
+        checks.append(resources_within_limits(
+            usage, version=self.target.canary.label,
+            limits_given=self.limits != ResourceLimits()))
+        self.events.emit("canary.dashboard", **dashboard(
+            ledger=self.load.snapshot(), usage=usage, steps=tracker.steps,
+            roles={self.target.stable.label: "stable", self.target.canary.label: "canary"},
+            app_metrics=self._app_metrics()))
         for check in checks:
             self.record(check)
         figures: dict[str, Any] = {"steps": len(tracker.steps),
@@ -215,6 +245,21 @@ class CanaryRun:
                          summary=result.summary())
         return result
 
+    def _app_metrics(self) -> list[dict[str, Any]]:
+        """The templates over the whole run, per version ([] when Prometheus fails)."""
+        if not self.templates:
+            return []
+        try:
+            return dashboard_rows(
+                PrometheusMetricSource(self.wiring.prometheus_url), self.templates,
+                versions={"stable": self.target.stable.label,
+                          "canary": self.target.canary.label},
+                start=self.started_at, end=time.time())
+        except MetricSourceError as exc:
+            self.events.emit("canary.metrics_error", error=str(exc), weight=0,
+                             failed_queries=0, at=time.time())
+            return []
+
     def _deploy_canary(self) -> None:
         if "canary" not in self.deployer.slots:  # idempotent: a resumed step may repeat
             self.deployer.deploy("canary")
@@ -225,6 +270,7 @@ class CanaryRun:
 
     def close(self) -> None:
         self.load.stop()
+        self.sampler.stop()
         try:
             self.router.set_weights({"stable": 100, "canary": 0})
         finally:

@@ -284,7 +284,7 @@ _FIELDS: dict[str, tuple[str, str]] = {
 }
 # Keys the chart uses that the policy does not read; typos of them are still reported.
 _OTHER_KEYS = ("replicaCount", "resources", "image.repository", "image.pullPolicy",
-               "image.digest")
+               "image.digest", "cutover.metrics")  # cutover.metrics: analysis.templates
 _OPAQUE = {"resources"}  # anything may sit below these
 
 

@@ -12,6 +12,8 @@ import json
 import shutil
 from pathlib import Path
 
+import httpx
+
 from harness.errors import PrerequisiteError
 from harness.stack.endpoint import HaproxyEndpoint, PrometheusEndpoint
 from harness.stack.local.process_service import ProcessService
@@ -64,8 +66,26 @@ class PrometheusService(ProcessService):
             "--log.level=warn"])
 
     def wait_ready(self, timeout_s: float) -> None:
-        ReadinessProbe(self.name, lambda: http_ok(f"{self.endpoint().url}/-/ready"),
-                       self.died, log_path=self.log_path).wait(timeout_s)
+        ReadinessProbe(self.name, self._check, self.died, log_path=self.log_path).wait(
+            timeout_s)
+
+    def _check(self) -> str | None:
+        """Ready means answering queries with HAProxy scraped: /-/ready comes seconds
+        before the first scrape is queryable, and a canary judged in those seconds would
+        see a metrics source without data."""
+        url = self.endpoint().url
+        not_ready = http_ok(f"{url}/-/ready")
+        if not_ready:
+            return not_ready
+        try:
+            body = httpx.get(f"{url}/api/v1/query", params={"query": 'up{job="haproxy"}'},
+                             timeout=2).json()
+        except (httpx.HTTPError, ValueError) as exc:
+            return f"query failed ({type(exc).__name__})"
+        results = body.get("data", {}).get("result", [])
+        if not any(r["value"][1] == "1" for r in results):
+            return "HAProxy not scraped yet"
+        return None
 
     def endpoint(self) -> PrometheusEndpoint:
         return PrometheusEndpoint(self.name, f"http://{HOST}:{self.port}",

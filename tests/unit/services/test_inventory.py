@@ -283,7 +283,7 @@ def test_overload_counts_data_requests_only(
 
 def test_faults_endpoint_reads_and_changes_a_subset(client: httpx.Client) -> None:
     defaults = {"error_rate": 0.0, "latency_ms": 0.0, "capacity_rps": 0,
-                "overload_latency_ms": 800.0}
+                "overload_latency_ms": 800.0, "jitter_ms": 0.0}
     assert client.get("/admin/faults").json() == defaults
     changed = client.put("/admin/faults", json={"latency_ms": 25, "capacity_rps": 40})
     assert changed.status_code == 200
