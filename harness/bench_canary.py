@@ -55,7 +55,12 @@ def _one(target: ServiceTarget, wiring: RouterWiring, owner: Stack,
     failed = next((e.details["at"] for e in events.of_kind("canary.analysis")
                    if e.details.get("verdict") == "fail"), None)
     verdicts = [e.details.get("verdict") for e in events.of_kind("canary.analysis")]
+    fail = next((e.details for e in events.of_kind("canary.analysis")
+                 if e.details.get("verdict") == "fail"), None)
     return {"outcome": outcome.outcome, "weight": outcome.decided_at_weight,
+            "reason": outcome.reason[:300],
+            "fail_values": {k: v for k, v in (fail or {}).get("values", {}).items()
+                            if k.startswith(("canary_", "stable_"))},
             "traffic_to_verdict_s": round(failed - shifted, 2)
             if failed is not None and shifted is not None else None,
             "marginal": verdicts.count("marginal"), "samples": len(verdicts)}
@@ -81,6 +86,7 @@ def bench_canary_accuracy(config: Config, *, runs: int = 20, compression_factor:
                             stack, compression_factor))
             progress(f"bad run {i + 1}/{runs}: {bad[-1]['outcome']} at {bad[-1]['weight']} %")
     false = [r for r in healthy if r["outcome"] != "promoted"]
+    missed = [r for r in bad if r["outcome"] != "rolled_back"]
     caught = [r for r in bad if r["outcome"] == "rolled_back"]
     times = [r["traffic_to_verdict_s"] for r in caught if r["traffic_to_verdict_s"]]
     return {
@@ -95,6 +101,7 @@ def bench_canary_accuracy(config: Config, *, runs: int = 20, compression_factor:
             "max": max(times) if times else None},
         "marginal_samples_healthy": sum(r["marginal"] for r in healthy),
         "samples_healthy": sum(r["samples"] for r in healthy),
+        "false_rollback_runs": false, "missed_runs": missed,
         "noise": NOISE, "bad_error_rate": BAD_ERROR_RATE,
         "compression_factor": compression_factor,
         "wall_s": round(time.monotonic() - started, 1)}

@@ -95,13 +95,15 @@ def judge(
     * NODATA when the canary served fewer than ``min_samples`` requests or has fewer
       than ``min_samples`` latencies. NODATA never promotes; treat it as "not yet".
     * Stable is used for comparison only when it has ``min_samples`` requests (error
-      test) or latencies (latency test). Comparison can only turn a breached threshold
-      into FAIL or flag a relative slowdown; a canary meeting every absolute threshold
+      test) or latencies (latency test). Comparison can only turn a breached latency
+      threshold into FAIL or flag a relative slowdown; a canary meeting every absolute threshold
       passes even when stable has no data, and a reason says no comparison was made.
-    * Errors: FAIL when the canary error rate > ``error_rate_fail_pct``. When it is at
-      or above ``error_rate_pass_pct`` (promotion needs strictly below): FAIL if the
-      one-sided two-proportion z-test says canary > stable with p < ``alpha``,
-      MARGINAL otherwise (not significant, or stable too small to compare).
+    * Errors: FAIL when the canary error rate > ``error_rate_fail_pct`` and its Wilson
+      95 % lower bound is too (MARGINAL when only the point estimate is). At or above
+      ``error_rate_pass_pct`` (promotion needs strictly below) and not over the
+      rollback threshold: MARGINAL, with the one-sided two-proportion z-test against
+      stable in the reason (the runbook withholds promotion there; it does not roll
+      back).
     * Latency (nearest-rank p95): when canary p95 > ``latency_p95_ms_max``, FAIL if a
       one-sided Mann-Whitney test says canary latencies are greater than stable's
       with p < ``alpha``, MARGINAL otherwise. Under the max, MARGINAL when canary p95
@@ -171,8 +173,14 @@ def _error_findings(canary: Window, stable: Window, limits: _Limits,
                                    f"requests (< {limits.min_samples}), too few to compare")]
     stable_rate, p = _num(stable.error_rate_pct), float(values["error_p_value"])
     if p < limits.alpha:
-        return [(Verdict.FAIL, f"{breach} and significantly above stable's {stable_rate} % "
-                               f"(one-sided p={p:.3g} < alpha {limits.alpha})")]
+        # Not FAIL: between the thresholds the runbook withholds promotion, it does not
+        # roll back. Judged every interval, a 5 % test fires on healthy noise (one 5xx in
+        # 27 requests): 6 of 20 healthy canaries were rolled back by it in the accuracy
+        # bench. A canary that stays here is inconclusive and the policy decides.
+        return [(Verdict.MARGINAL, f"{breach} and significantly above stable's "
+                                   f"{stable_rate} % (one-sided p={p:.3g} < alpha "
+                                   f"{limits.alpha}); promotion withheld, below the "
+                                   f"rollback threshold {_num(limits.error_rate_fail_pct)} %")]
     return [(Verdict.MARGINAL, f"{breach} but not significantly above stable's "
                                f"{stable_rate} % (one-sided p={p:.3g} >= alpha {limits.alpha})")]
 

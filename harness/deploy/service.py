@@ -155,6 +155,20 @@ class ServiceDeployer:
             self._stop(old)
         return canary
 
+    def swap_slots(self) -> None:
+        """Stable and canary trade places: the canary's version takes all traffic in the
+        stable slot, the stable's waits at 0 % in the canary slot. Call it with all
+        traffic already on the canary slot, so that no request is in flight on the
+        server whose address changes first."""
+        stable, canary = self.slots["stable"], self.slots["canary"]
+        self.router.set_address("stable", canary.host, canary.port)
+        self.router.set_weights({"stable": 100, "canary": 0})
+        self.router.set_address("canary", stable.host, stable.port)
+        stable.slot, canary.slot = "canary", "stable"
+        self.slots = {"stable": canary, "canary": stable}
+        self._write_targets()
+        self.events.emit("versions_swapped", stable=canary.version, canary=stable.version)
+
     def version_of(self, slot: str) -> str:
         """The version label ``slot`` holds now ("" when empty)."""
         running = self.slots.get(slot)

@@ -8,6 +8,10 @@ Phases (one small function each)::
          verifying (unhealthy) | analysing (FAIL) → rolling_back → rolled_back
          analysing (FAIL) with the policy's rollback disabled → halted (weight held)
          analysing (metrics down ``max_failed_queries`` times in a row) → aborted
+         analysing (inconclusive for ``inconclusive_after_s``) → paused → rolling_back
+             (or halted when the policy's rollback is disabled)
+         any phase before promotion, ``restart_analysis`` (a new canary version) →
+             verifying at 0 %
 
 Rules (the analysis samples once per ``policy.effective_analysis_interval_s``, over
 consecutive windows, so every request at the current weight is judged once):
@@ -26,6 +30,11 @@ consecutive windows, so every request at the current weight is judged once):
 * With ``rollback.enabled: false`` a FAIL verdict halts the canary where it is: the
   weight is held and the controller waits for a person (``halted``). That is what such a
   policy does in production; scenarios use it to show that a rollback was needed.
+* A step whose samples stay MARGINAL or NODATA for ``inconclusive_after_s`` (off by
+  default) is inconclusive: the canary pauses at its weight (``paused``, recorded), and
+  then the policy decides: roll back when rollback is enabled, else halt for a person.
+* ``restart_analysis`` (a new canary version was deployed during the analysis) sends
+  the canary back to 0 % and verifies it again; every step is analysed anew.
 * The controller never stops the canary process: after a rollback or abort it keeps
   running with 0 % traffic, for debugging, as the runbook asks.
 
@@ -73,8 +82,8 @@ class CanaryController:
                  flags: FeatureFlags, events: EventLog,
                  clock: Callable[[], float] = time.time,
                  max_failed_queries: int = 3,
-                 extra_judge: Callable[[Judgement, float, float], Judgement] | None = None
-                 ) -> None:
+                 extra_judge: Callable[[Judgement, float, float], Judgement] | None = None,
+                 inconclusive_after_s: float | None = None) -> None:
         """Wire the controller to the world.
 
         Args:
@@ -92,6 +101,8 @@ class CanaryController:
             max_failed_queries: Metric failures in a row that abort the canary.
             extra_judge: Adds findings to each judgement (the service's own metric
                 templates); may raise ``MetricSourceError`` like ``observe``.
+            inconclusive_after_s: A step without its PASS samples after this long is
+                inconclusive (None: wait for ever, until ``run``'s timeout).
 
         Raises:
             ConfigError: ``max_failed_queries`` < 1.
@@ -102,7 +113,7 @@ class CanaryController:
         self.events = events
         self._deploy, self._healthy, self._promote = deploy_canary, canary_healthy, promote
         self._observe, self._clock, self._max_failed = observe, clock, max_failed_queries
-        self._extra = extra_judge
+        self._extra, self._inconclusive_after = extra_judge, inconclusive_after_s
         self._limits: dict[str, Any] = {
             "error_rate_fail_pct": policy.rollback_error_rate_pct,
             "error_rate_pass_pct": policy.promote_error_rate_pct,
@@ -111,7 +122,7 @@ class CanaryController:
             Phase.INIT: self._init, Phase.DEPLOYING: self._deploying,
             Phase.VERIFYING: self._verifying, Phase.SHIFTING: self._shifting,
             Phase.ANALYSING: self._analysing, Phase.PROMOTING: self._promoting,
-            Phase.ROLLING_BACK: self._rolling_back}
+            Phase.ROLLING_BACK: self._rolling_back, Phase.PAUSED: self._paused}
 
     def step(self) -> CanaryState:
         """Read the state, take one transition or analysis tick, record it, return it."""
@@ -146,6 +157,26 @@ class CanaryController:
                 raise CanaryTimeoutError(state, timeout_s)
             if not changed:
                 sleep(poll)
+
+    def restart_analysis(self, reason: str) -> CanaryState:
+        """A new canary version is deployed: back to 0 %, verify it, analyse every step
+        anew (the caller has already replaced the canary's process).
+
+        Raises:
+            CanaryStateError: The canary already ended or is being promoted.
+        """
+        state = self.store.load()
+        if state.phase in TERMINAL or state.phase in (Phase.PROMOTING,
+                                                      Phase.AWAITING_PROMOTION):
+            raise CanaryStateError(f"a canary in {state.phase} cannot restart its analysis")
+        now = self._clock()
+        self._set_weight(state, 0)
+        state.step_index, state.samples, state.pass_count = 0, [], 0
+        state.failed_queries, state.retry_after = 0, None
+        self.events.emit("canary.restarted", at=now, reason=reason)
+        self._move(state, Phase.VERIFYING, now, f"analysis restarted: {reason}")
+        self.store.save(state)
+        return state
 
     def approve_promotion(self, reason: str = "promotion approved") -> CanaryState:
         """Move a canary waiting at 100 % on to promotion (auto-promotion is off).
@@ -249,6 +280,30 @@ class CanaryController:
             self._move(state, self._after_step(state), now,
                        f"{state.pass_count} PASS samples over the stability period at "
                        f"{state.weight} %", judgement.values)
+        elif self._inconclusive(state, now):
+            verdicts = [s["verdict"] for s in state.samples]
+            self._move(state, Phase.PAUSED, now,
+                       f"inconclusive at {state.weight} %: {state.pass_count} PASS of "
+                       f"{len(verdicts)} samples ({verdicts.count('marginal')} MARGINAL, "
+                       f"{verdicts.count('nodata')} NODATA) in "
+                       f"{now - (state.step_started_at or now):.0f} s; weight held",
+                       judgement.values)
+        return True
+
+    def _inconclusive(self, state: CanaryState, now: float) -> bool:
+        started = state.step_started_at if state.step_started_at is not None else now
+        return (self._inconclusive_after is not None
+                and now - started >= self._inconclusive_after)
+
+    def _paused(self, state: CanaryState, now: float) -> bool:
+        """What the policy says after an inconclusive analysis."""
+        if self.policy.rollback_enabled:
+            self._move(state, Phase.ROLLING_BACK, now,
+                       f"{state.reason}; the policy rolls back an inconclusive canary")
+        else:
+            self._move(state, Phase.HALTED, now,
+                       f"{state.reason}; rollback is disabled by the policy: manual "
+                       "action required")
         return True
 
     def _promoting(self, state: CanaryState, now: float) -> bool:

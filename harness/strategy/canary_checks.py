@@ -7,6 +7,7 @@ requests sent after the router changed, not on whatever was in flight.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from harness.checks.canary import (
@@ -67,3 +68,23 @@ def canary_kept(run: CanaryRun) -> CheckResult:
     return CheckResult("canary_kept_for_debugging", alive,
                        f"the canary at {where} is {'running' if alive else 'gone'}",
                        {"url": where, "alive": alive})
+
+
+def promotion_rolled_back_checks(run: CanaryRun, *, since: float) -> list[CheckResult]:
+    """After a rollback of a promotion: every request since it was answered, and the
+    ones sent after the grace period were answered by the previous stable version."""
+    after_ts = time.time() + run.grace_s
+    wait_until(lambda: None if len(run.load.snapshot(since=after_ts)) >= AFTER_REQUESTS
+               else "sending", timeout_s=30 + run.grace_s,
+               what=f"{AFTER_REQUESTS} requests after the rollback of the promotion")
+    after = run.load.snapshot(since=after_ts)
+    previous = run.target.stable.label
+    others = [o for o in after if o.version != previous]
+    during = every_request_answered(run.load.snapshot(since=since))
+    return [CheckResult("canary_promotion_rolled_back", not others and bool(after),
+                        f"{len(after) - len(others)} of {len(after)} requests after the "
+                        f"rollback answered by {previous}",
+                        {"after": len(after), "answered_by_others": sorted(
+                            {o.version for o in others})}),
+            CheckResult("canary_promotion_rollback_lost_nothing", during.ok,
+                        during.summary, during.evidence)]

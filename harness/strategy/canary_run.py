@@ -29,24 +29,27 @@ from harness.checks.canary import resources_within_limits
 from harness.checks.result import CheckResult
 from harness.deploy.resources import ResourceLimits, ResourceSampler
 from harness.deploy.service import ProcessOwner, ServiceDeployer
-from harness.deploy.target import ServiceTarget
+from harness.deploy.target import ServiceTarget, VersionSpec
 from harness.events import EventLog
 from harness.strategy.canary import (
     TERMINAL,
     CanaryController,
     CanaryState,
+    CanaryStateError,
     CanaryTimeoutError,
     Phase,
     StateStore,
 )
-from harness.strategy.canary_checks import end_checks
+from harness.strategy.canary_checks import end_checks, promotion_rolled_back_checks
 from harness.strategy.canary_dashboard import dashboard
 from harness.strategy.canary_steps import StepTracker
 from harness.strategy.flags import FeatureFlags
 from harness.strategy.policy import CanaryPolicy
 from harness.traffic.haproxy import HaproxyRouter
 from harness.traffic.load import LoadGenerator
+from harness.wait import wait_until
 
+INCONCLUSIVE_STEPS = 4  # a step without its PASS samples after 4 stability periods pauses
 DECIDING = frozenset({Phase.PROMOTING, Phase.ROLLING_BACK})
 OUTCOMES = ("promoted", "rolled_back", "aborted", "halted", "awaiting_approval")
 
@@ -142,6 +145,7 @@ class CanaryRun:
         self.faults_on_at: float | None = None
         self.started_at = time.time()
         self.started = False
+        self.active: CanaryController | None = None
 
     def start(self) -> CanaryRun:
         """Stable deployed and serving everything, load flowing; the canary not yet up."""
@@ -167,11 +171,13 @@ class CanaryRun:
             return judge_templates(judgement, source, self.templates, start=start, end=end,
                                    canary_version=self.target.canary.label)
 
+        chosen = policy or self.policy
         return CanaryController(
-            policy=policy or self.policy, store=self.store, router=self.router,
+            policy=chosen, store=self.store, router=self.router,
             deploy_canary=self._deploy_canary, canary_healthy=self._canary_healthy,
             promote=self.deployer.promote, observe=observe, flags=self.flags,
-            events=self.events, extra_judge=templates if self.templates else None)
+            events=self.events, extra_judge=templates if self.templates else None,
+            inconclusive_after_s=INCONCLUSIVE_STEPS * chosen.effective_stability_period_s)
 
     def run(self, *, controller: CanaryController | None = None,
             on_weight: Callable[[int], None] | None = None,
@@ -186,7 +192,7 @@ class CanaryRun:
         """
         if not self.started:
             self.start()
-        controller = controller or self.controller()
+        controller = self.active = controller or self.controller()
         budget = timeout_s or 60 + 2 * len(self.policy.increments) * \
             self.policy.effective_stability_period_s
         tracker = StepTracker(self.load, self.router)
@@ -210,6 +216,44 @@ class CanaryRun:
             time.sleep(poll)
         tracker.close()
         return self._finish(state, tracker)
+
+    def replace_canary(self, spec: VersionSpec) -> None:
+        """Deploy a new canary version during the analysis (it replaces the running
+        canary) and restart the analysis from 0 %, as a new revision does in Flagger."""
+        self.deployer.deploy("canary", spec)
+        self.target = self.target.with_canary(spec)
+        self.flags.update(canary_version=spec.label)
+        if self.active is not None:
+            self.active.restart_analysis(f"new canary version {spec.label}")
+
+    def rollback_promotion(self, *, drain_timeout_s: float = 30.0) -> list[CheckResult]:
+        """After a promotion, put the previous stable version back in front of every
+        request, losing none; the promoted version stays at 0 % for debugging.
+
+        The previous version starts in the canary slot, takes all traffic, the promoted
+        one drains, and the slots swap. Returns (and records) the checks.
+
+        Raises:
+            CanaryStateError: The canary was not promoted.
+        """
+        state = self.store.load()
+        if state.phase is not Phase.PROMOTED:
+            raise CanaryStateError(f"only a promoted canary can be rolled back; this one is "
+                                   f"{state.phase}")
+        started = time.time()
+        self.deployer.deploy("canary", self.target.stable)
+        self.router.set_weights({"stable": 0, "canary": 100})
+        wait_until(lambda: None if self.router.in_flight().get("stable", 0) == 0
+                   else f"{self.router.in_flight()['stable']} in flight",
+                   timeout_s=drain_timeout_s, what="the promoted version to drain")
+        self.deployer.swap_slots()
+        self.flags.update(canary_enabled=False, canary_traffic_percentage=0)
+        self.events.emit("rollback", at=time.time(), reason="promotion rolled back",
+                         weight_before=100, values={})
+        checks = promotion_rolled_back_checks(self, since=started)
+        for check in checks:
+            self.record(check)
+        return checks
 
     def mark_faults_on(self) -> None:
         """Record when a fault was switched on, for the onset → verdict figure."""

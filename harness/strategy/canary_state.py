@@ -28,6 +28,7 @@ class Phase(StrEnum):
     ROLLED_BACK = "rolled_back"
     ABORTED = "aborted"
     HALTED = "halted"
+    PAUSED = "paused"
 
 
 TERMINAL = frozenset({Phase.PROMOTED, Phase.ROLLED_BACK, Phase.ABORTED, Phase.HALTED})

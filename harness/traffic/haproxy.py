@@ -48,6 +48,10 @@ class HaproxyRouter(Router):
     def requests(self) -> dict[str, int]:
         return {row["svname"]: int(row["stot"] or 0) for row in self._servers()}
 
+    def in_flight(self) -> dict[str, int]:
+        """Sessions each server holds now (requests in flight on it)."""
+        return {row["svname"]: int(row["scur"] or 0) for row in self._servers()}
+
     def _servers(self) -> list[dict[str, str]]:
         text = self.command("show stat").lstrip("# ")
         rows = csv.DictReader(io.StringIO(text))

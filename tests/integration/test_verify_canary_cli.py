@@ -8,7 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from fixtures.canary import VALUES, data_tier_target, seed_tables
+from harness.deploy.service import healthy
+from harness.stack.ports import allocate_port
+from harness.wait import wait_until
 from tests.integration.run_root import private_run_root
 
 CUTOVER = [sys.executable, "-m", "harness.cli", "verify", "canary"]
@@ -44,8 +49,27 @@ def test_healthy_inventory_canary_is_promoted(tmp_path):
     assert Path(outcome["report"]).is_file()
 
 
-def test_inventory_canary_failing_at_10_percent_is_rolled_back_there(tmp_path):
-    done, outcome = inventory(tmp_path, "--error-rate 0.3", "--expect", "rolled_back")
+@pytest.fixture
+def running_stable():
+    """A stable version the team already runs: cutover only routes to its URL."""
+    port = allocate_port(purpose="inventory already running")
+    process = subprocess.Popen([sys.executable, "-m", "fixtures.services.inventory",
+                                "--port", str(port), "--release", "v1"])
+    url = f"http://127.0.0.1:{port}"
+    wait_until(lambda: healthy(url + "/healthz"), timeout_s=30, what="inventory v1 up")
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_inventory_canary_failing_at_10_percent_is_rolled_back_there(tmp_path,
+                                                                     running_stable):
+    done, outcome = verify(
+        tmp_path, "--stable", running_stable,
+        "--canary", f"{INVENTORY} --release v2 --error-rate 0.3",
+        "--values", str(POLICIES / "inventory-values.yaml"),
+        "--values-root", "inventory.rollout", "--health", "/healthz",
+        "--requests", str(POLICIES / "inventory-requests.txt"), "--expect", "rolled_back")
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     assert outcome["decided_at_weight"] == 10
     assert outcome["summary"].startswith("rolled back at 10 %")
@@ -53,6 +77,9 @@ def test_inventory_canary_failing_at_10_percent_is_rolled_back_there(tmp_path):
     assert checks["canary_kept_for_debugging"]["ok"]
     assert checks["canary_no_traffic_after_rollback"]["ok"]
     assert outcome["figures"]["steps"] >= 2
+    resources = checks["canary_resources_within_limits"]
+    assert resources["ok"] and "of the limits" in resources["summary"]
+    assert "CPU p90" in resources["summary"]
 
 
 def test_expecting_promotion_of_a_failing_canary_exits_1(tmp_path):
