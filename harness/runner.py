@@ -23,7 +23,7 @@ SUITES: dict[str, list[str]] = {
     "stack": ["scenarios/test_stack_readiness.py"],
     "bluegreen": ["scenarios/test_bluegreen_intermediate.py", "scenarios/test_bluegreen_orders.py"],
     "cdc": ["scenarios/test_cdc_schema_evolution.py"],
-    "canary": ["scenarios/test_canary_data_tier.py"],
+    "canary": ["scenarios/test_canary_data_tier.py", "scenarios/test_canary_inventory.py"],
     "incidents": ["fixtures/incidents"],
 }
 

@@ -340,10 +340,11 @@ class CanaryController:
         self.events.emit("canary.metrics_error", at=now, weight=state.weight,
                          failed_queries=state.failed_queries, error=str(exc))
         if state.failed_queries >= self._max_failed:
-            self._set_weight(state, 0)
+            # recorded at the weight it was decided at, then the traffic goes to 0 %
             self._move(state, Phase.ABORTED, now,
                        f"metrics unavailable for {state.failed_queries} queries in a row "
                        f"(last: {exc}); canary traffic set to 0 %, not promoted")
+            self._set_weight(state, 0)
 
     def _step_done(self, state: CanaryState, now: float) -> bool:
         started = state.step_started_at if state.step_started_at is not None else now
