@@ -44,8 +44,11 @@ class PrometheusMetricSource:
 
 
 def window_from_prometheus(source: PrometheusMetricSource, version: str, *, start: float,
-                           end: float, metric: str = "data_tier") -> Window:
-    """What ``version`` served between ``start`` and ``end``, from its Prometheus metrics.
+                           end: float, metric: str) -> Window:
+    """What ``version`` served between ``start`` and ``end``, from a service's own RED
+    metrics (``<metric>_requests_total`` by version, route and status, and the
+    ``<metric>_request_duration_seconds`` histogram), for services that export them; the
+    canary run itself judges from the router and the ledger instead.
 
     Requests and errors are counter increases over the range (5xx are errors). Latencies
     come from the histogram's bucket increases: each request counts at its bucket's upper

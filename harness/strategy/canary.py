@@ -21,8 +21,10 @@ consecutive windows, so every request at the current weight is judged once):
   check above threshold). PASS counts toward promotion; MARGINAL neither counts nor
   rolls back; NODATA never counts.
 * A step is done when its stability period (``policy.effective_stability_period_s``)
-  has passed AND it saw at least ``policy.min_samples`` PASS samples (not necessarily
-  consecutive).
+  has passed, it saw at least ``policy.min_samples`` samples with data, and the whole
+  step judged as one window is PASS ("error rate < 1 %, latency < 500 ms over the
+  stabilization period"). Short windows catch a failure fast; the step's window decides
+  promotion on all its requests, so one unlucky 5xx in a short window does not hold it.
 * A failed metric query (``MetricSourceError``) is retried an interval later with the
   window still open; ``max_failed_queries`` failures in a row abort (0 %, no promotion).
 * Promotion needs both ``policy.auto_promotion_enabled`` and the flag of that name;
@@ -259,10 +261,10 @@ class CanaryController:
         if not due or (state.retry_after is not None and now < state.retry_after):
             return False
         try:
-            canary, stable = self._observe(start, now)
-            judgement = judge(canary, stable, **self._limits)
-            if self._extra is not None:
-                judgement = self._extra(judgement, start, now)
+            judgement = self._judge(start, now)
+            step = self._judge(state.step_started_at or start, now) \
+                if judgement.verdict is not Verdict.FAIL and self._step_due(state, now) \
+                else None
         except MetricSourceError as exc:
             self._query_failed(state, now, exc)
             return True
@@ -276,10 +278,11 @@ class CanaryController:
         elif judgement.verdict is Verdict.FAIL:
             self._move(state, Phase.ROLLING_BACK, now, "; ".join(judgement.reasons),
                        judgement.values)
-        elif self._step_done(state, now):
+        elif step is not None and step.verdict is Verdict.PASS:
             self._move(state, self._after_step(state), now,
-                       f"{state.pass_count} PASS samples over the stability period at "
-                       f"{state.weight} %", judgement.values)
+                       f"PASS over the whole {now - (state.step_started_at or now):.0f} s "
+                       f"at {state.weight} % ({state.pass_count} of {len(state.samples)} "
+                       "samples PASS)", step.values)
         elif self._inconclusive(state, now):
             verdicts = [s["verdict"] for s in state.samples]
             self._move(state, Phase.PAUSED, now,
@@ -346,10 +349,17 @@ class CanaryController:
                        f"(last: {exc}); canary traffic set to 0 %, not promoted")
             self._set_weight(state, 0)
 
-    def _step_done(self, state: CanaryState, now: float) -> bool:
+    def _judge(self, start: float, end: float) -> Judgement:
+        canary, stable = self._observe(start, end)
+        judgement = judge(canary, stable, **self._limits)
+        return judgement if self._extra is None else self._extra(judgement, start, end)
+
+    def _step_due(self, state: CanaryState, now: float) -> bool:
+        """The stability period has passed with ``min_samples`` samples that had data."""
         started = state.step_started_at if state.step_started_at is not None else now
+        judged = sum(s["verdict"] != "nodata" for s in state.samples) + 1  # + this one
         return (now - started >= self.policy.effective_stability_period_s
-                and state.pass_count >= self.policy.min_samples)
+                and judged >= self.policy.min_samples)
 
     def _after_step(self, state: CanaryState) -> Phase:
         if state.weight < 100:

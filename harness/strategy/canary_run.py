@@ -49,7 +49,7 @@ from harness.traffic.haproxy import HaproxyRouter
 from harness.traffic.load import LoadGenerator
 from harness.wait import wait_until
 
-INCONCLUSIVE_STEPS = 4  # a step without its PASS samples after 4 stability periods pauses
+INCONCLUSIVE_STEPS = 10  # a step not judged PASS after 10 stability periods pauses
 DECIDING = frozenset({Phase.PROMOTING, Phase.ROLLING_BACK})
 OUTCOMES = ("promoted", "rolled_back", "aborted", "halted", "awaiting_approval")
 

@@ -20,7 +20,7 @@ class FakePrometheus:
 
 def test_window_counts_requests_errors_and_bucketed_latencies():
     source = FakePrometheus(10.2, 2.0, [("0.05", 6.0), ("0.5", 9.0), ("+Inf", 10.0)])
-    window = window_from_prometheus(source, "canary", start=100.0, end=130.0)
+    window = window_from_prometheus(source, "canary", start=100.0, end=130.0, metric="data_tier")
     assert (window.requests, window.errors) == (10, 2)
     assert window.latencies_ms == [50.0] * 6 + [500.0] * 3 + [500.0]
     assert all('version="canary"' in q for q, _ in source.queries)
@@ -28,5 +28,6 @@ def test_window_counts_requests_errors_and_bucketed_latencies():
 
 
 def test_no_traffic_is_an_empty_window():
-    window = window_from_prometheus(FakePrometheus(0, 0, []), "canary", start=0, end=10)
+    window = window_from_prometheus(FakePrometheus(0, 0, []), "canary", start=0, end=10,
+                                    metric="svc")
     assert (window.requests, window.errors, window.latencies_ms) == (0, 0, [])
