@@ -155,3 +155,12 @@ def test_a_rollback_on_errors_needs_confidence_not_two_unlucky_requests() -> Non
     assert "may be as low as" in verdict.reasons[0]
     broken = Window(requests=32, errors=10, latencies_ms=[100.0] * 32)  # a 30 % fault
     assert run(broken, STABLE, min_samples=10).verdict is Verdict.FAIL
+
+
+def test_two_errors_at_the_promotion_threshold_do_not_withhold_promotion() -> None:
+    at_threshold = Window(requests=200, errors=2, latencies_ms=[100.0] * 200)  # 1 %
+    verdict = run(at_threshold, STABLE)
+    assert verdict.verdict is Verdict.PASS, verdict.reasons
+    assert "by 2 errors only" in verdict.reasons[0]
+    assert run(Window(requests=300, errors=6, latencies_ms=[100.0] * 300),
+               STABLE).verdict is Verdict.MARGINAL

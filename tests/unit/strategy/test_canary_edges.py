@@ -46,15 +46,15 @@ def test_a_new_canary_version_restarts_the_analysis_from_zero(tmp_path):
         controller.restart_analysis("too late")
 
 
-def test_one_unlucky_5xx_in_a_short_window_does_not_hold_the_step(tmp_path):
+def test_a_few_unlucky_5xx_in_a_short_window_do_not_hold_the_step(tmp_path):
     from harness.analysis.window import Window
     from tests.unit.strategy.test_canary import FAST
 
     rig = Rig(tmp_path, healthy)
 
-    def observe(start, end):  # one 5xx in every window: 2 % of 50, 0.2 % of a step's 500
+    def observe(start, end):  # three 5xx in every window: 6 % of 50, 0.6 % of 500
         n = 50 if end - start < POLICY.effective_stability_period_s else 500
-        return Window(n, 1, (FAST * 10)[:n]), Window(500, 0, (FAST * 10)[:500])
+        return Window(n, 3, (FAST * 10)[:n]), Window(500, 0, (FAST * 10)[:500])
 
     rig.observe = observe
     state = rig.run()
