@@ -1,17 +1,16 @@
 """`cutover bench canary-accuracy`: how often the analysis is wrong, measured.
 
 The canary runbook names "flaky tests causing false rollbacks" as a risk. This bench
-runs a healthy canary many times with realistic noise (exponential latency jitter and
-rare 5xx, the same on both versions) and a bad canary (a 12 % error rate, well above
-the 5 % rollback threshold) as many times, on the real router and Prometheus, and
-prints the false-rollback rate, the detection rate with their run counts, and how long
-the bad canary had traffic before the FAIL verdict.
+runs a healthy canary of a service many times (give it the same realistic noise as the
+stable version: latency jitter, rare 5xx) and a bad canary as many times, on the real
+router and Prometheus, and prints the false-rollback rate, the detection rate with
+their run counts, and how long the bad canary had traffic before the FAIL verdict. The
+README shows it on the reference inventory service.
 """
 
 from __future__ import annotations
 
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -25,24 +24,18 @@ from harness.stack.endpoint import HaproxyEndpoint, PrometheusEndpoint
 from harness.stack.stack import Stack
 from harness.strategy.canary_run import CanaryRun, RouterWiring, run_policy
 
-POLICIES = Path(__file__).parents[1] / "fixtures" / "policies"
-NOISE = "--error-rate 0.003 --jitter-ms 25"
-BAD_ERROR_RATE = 0.12
-REQUESTS = "GET /items/1\nGET /items/42\nGET /items?limit=20\nGET /items/977\n"
+
+def _target(spec: dict[str, Any], canary: str, run: int) -> ServiceTarget:
+    seed = f" --seed {run}" if spec.get("seeded") else ""
+    return ServiceTarget.parse(stable=spec["stable"] + seed, canary=canary + seed,
+                               name=spec.get("name", "service"),
+                               health_path=spec.get("health", "/health"),
+                               values_root=spec["values_root"], requests=spec.get("requests"))
 
 
-def _target(canary_flags: str, seed: int) -> ServiceTarget:
-    service = f"{sys.executable} -m fixtures.services.inventory --port {{port}}"
-    return ServiceTarget.parse(
-        stable=f"{service} --release v1 {NOISE} --seed {seed}",
-        canary=f"{service} --release v2 {NOISE} --seed {seed + 1} {canary_flags}",
-        name="inventory", health_path="/healthz", values_root="inventory.rollout",
-        requests=REQUESTS)
-
-
-def _one(target: ServiceTarget, wiring: RouterWiring, owner: Stack,
+def _one(target: ServiceTarget, wiring: RouterWiring, owner: Stack, values: Path,
          compression_factor: float) -> dict[str, Any]:
-    policy = run_policy(POLICIES / "inventory-values.yaml", root="inventory.rollout",
+    policy = run_policy(values, root=target.values_root,
                         compression_factor=compression_factor)
     events = EventLog()
     with tempfile.TemporaryDirectory(prefix="cutover-accuracy-") as workdir:
@@ -66,9 +59,16 @@ def _one(target: ServiceTarget, wiring: RouterWiring, owner: Stack,
             "marginal": verdicts.count("marginal"), "samples": len(verdicts)}
 
 
-def bench_canary_accuracy(config: Config, *, runs: int = 20, compression_factor: float = 300,
+def bench_canary_accuracy(config: Config, spec: dict[str, Any], *, runs: int = 20,
+                          compression_factor: float = 300,
                           progress: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
-    """``runs`` healthy and ``runs`` bad canaries; the error rates of the analysis."""
+    """``runs`` healthy and ``runs`` bad canaries; the error rates of the analysis.
+
+    ``spec`` names the service: ``stable``, ``canary`` (healthy, with the same noise as
+    stable) and ``bad_canary`` commands with ``{port}``, ``values``, ``values_root``,
+    ``health``, ``requests`` (mix text), and ``seeded`` (append ``--seed N`` per run).
+    """
+    values = Path(spec["values"])
     started = time.monotonic()
     with Stack(config, progress=progress) as stack:
         eps = stack.require("haproxy", "prometheus")
@@ -79,11 +79,12 @@ def bench_canary_accuracy(config: Config, *, runs: int = 20, compression_factor:
                               prometheus.url, prometheus.targets_file)
         healthy, bad = [], []
         for i in range(runs):
-            healthy.append(_one(_target("", 100 + 2 * i), wiring, stack, compression_factor))
+            healthy.append(_one(_target(spec, spec["canary"], 100 + 2 * i), wiring, stack,
+                                values, compression_factor))
             progress(f"healthy run {i + 1}/{runs}: {healthy[-1]['outcome']}")
         for i in range(runs):
-            bad.append(_one(_target(f"--error-rate {BAD_ERROR_RATE}", 500 + 2 * i), wiring,
-                            stack, compression_factor))
+            bad.append(_one(_target(spec, spec["bad_canary"], 500 + 2 * i), wiring, stack,
+                            values, compression_factor))
             progress(f"bad run {i + 1}/{runs}: {bad[-1]['outcome']} at {bad[-1]['weight']} %")
     false = [r for r in healthy if r["outcome"] != "promoted"]
     missed = [r for r in bad if r["outcome"] != "rolled_back"]
@@ -102,6 +103,6 @@ def bench_canary_accuracy(config: Config, *, runs: int = 20, compression_factor:
         "marginal_samples_healthy": sum(r["marginal"] for r in healthy),
         "samples_healthy": sum(r["samples"] for r in healthy),
         "false_rollback_runs": false, "missed_runs": missed,
-        "noise": NOISE, "bad_error_rate": BAD_ERROR_RATE,
+        "stable": spec["stable"], "canary": spec["canary"], "bad_canary": spec["bad_canary"],
         "compression_factor": compression_factor,
         "wall_s": round(time.monotonic() - started, 1)}

@@ -148,12 +148,27 @@ def cmd_bench(args: argparse.Namespace) -> int:
     elif args.target == "canary-accuracy":
         from harness.bench_canary import bench_canary_accuracy
 
-        result = bench_canary_accuracy(config, runs=args.runs, progress=_progress)
+        result = bench_canary_accuracy(config, _accuracy_spec(args), runs=args.runs,
+                                       progress=_progress)
     else:
         result = bench_stack(config, services=_services(args, config), runs=args.runs,
                              progress=_progress)
     print(json.dumps(result, indent=2))
     return 0
+
+
+def _accuracy_spec(args: argparse.Namespace) -> dict[str, Any]:
+    missing = [f"--{name.replace('_', '-')}" for name in
+               ("stable", "canary", "bad_canary", "values", "values_root")
+               if not getattr(args, name, None)]
+    if missing:
+        raise CutoverError(f"bench canary-accuracy needs {', '.join(missing)}: the commands "
+                           "of a stable, a healthy and a bad canary version (with {port}) "
+                           "and the values file with its root key; see the README")
+    requests = Path(args.requests).read_text() if args.requests else None
+    return {"stable": args.stable, "canary": args.canary, "bad_canary": args.bad_canary,
+            "values": args.values, "values_root": args.values_root, "health": args.health,
+            "requests": requests, "seeded": args.seeded}
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -247,6 +262,17 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--runs", type=int, default=3,
                        help="runs per figure (median); canary-accuracy: runs of each kind "
                             "(use 20)")
+    accuracy = bench.add_argument_group("canary-accuracy: the service to judge")
+    for flag, text in (("--stable", "stable version's command with {port}"),
+                       ("--canary", "a healthy canary, with the same noise as stable"),
+                       ("--bad-canary", "a canary the analysis must roll back"),
+                       ("--values", "values file holding the canary policy"),
+                       ("--values-root", "dotted key of the policy in it"),
+                       ("--requests", "request mix file (METHOD PATH [BODY] lines)")):
+        accuracy.add_argument(flag, help=text)
+    accuracy.add_argument("--health", default="/health", help="health path")
+    accuracy.add_argument("--seeded", action="store_true",
+                          help="append --seed N to the commands, a different N per run")
     bench.add_argument("--services", help="comma-separated subset (default: all)")
     run_help = "run a scenario suite; results, report.html and junit.xml in cutover-results/"
     run = command("run", run_help, cmd_run)

@@ -1,15 +1,15 @@
 """The service's own metrics as query templates in its policy (Flagger's MetricTemplate,
 Argo's AnalysisTemplate, in the values file).
 
-    dataTier:
+    mysvc:
       canary:
         cutover:
           metrics:
-            - name: repository_error_ratio
+            - name: db_error_ratio
               query: >-
-                sum(increase(data_tier_repository_operations_total{version="{version}",
-                outcome="error"}[{interval}])) / sum(increase(
-                data_tier_repository_operations_total{version="{version}"}[{interval}]))
+                sum(increase(mysvc_db_calls_total{version="{version}",outcome="error"}
+                [{interval}])) / sum(increase(mysvc_db_calls_total{version="{version}"}
+                [{interval}]))
               max: 0.01
 
 ``{version}`` is the version's label, ``{slot}`` its router slot (stable, canary) and

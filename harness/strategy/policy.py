@@ -477,7 +477,7 @@ def load_policy(path_or_text: str | Path, *, increments: Sequence[int] | None = 
         compression_factor: Overrides ``cutover.compressionFactor``.
         min_samples: Overrides ``cutover.minSamples``.
         root: Dotted key of the canary settings in the values file (each service's
-            chart names its own, e.g. ``inventory.rollout``).
+            chart names its own, e.g. ``mysvc.rollout``).
 
     Returns:
         The resolved policy; missing keys take the values file's defaults.
