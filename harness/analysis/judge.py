@@ -22,6 +22,7 @@ class Verdict(StrEnum):
     NODATA = "nodata"
 
 
+SLOWDOWN_FLOOR = 0.1  # of the latency max: smaller p95 slowdowns never hold a canary
 _SEVERITY = {Verdict.PASS: 0, Verdict.MARGINAL: 1, Verdict.FAIL: 2}
 
 
@@ -107,7 +108,8 @@ def judge(
     * Latency (nearest-rank p95): when canary p95 > ``latency_p95_ms_max``, FAIL if a
       one-sided Mann-Whitney test says canary latencies are greater than stable's
       with p < ``alpha``, MARGINAL otherwise. Under the max, MARGINAL when canary p95
-      exceeds ``latency_margin`` times stable p95 and the test is significant.
+      exceeds ``latency_margin`` times stable p95, by more than 10 % of the max, and
+      the test is significant.
     * PASS otherwise. The verdict is the worst finding; reasons list them worst first.
 
     Raises:
@@ -217,7 +219,10 @@ def _latency_findings(canary: Window, stable: Window, limits: _Limits,
                                    f"canary latencies are significantly greater ({vs})")]
         return [(Verdict.MARGINAL, f"canary p95 latency {_num(p95)} ms > max {cap} ms but "
                                    f"not significantly greater than stable ({vs})")]
-    if greater and p95 > limits.latency_margin * stable_p95:
+    # a slowdown also has to matter against the budget: 3 ms against 2 ms is "1.5x",
+    # and over a whole step's requests "significant", but not worth holding a canary
+    floor_ms = SLOWDOWN_FLOOR * limits.latency_p95_ms_max
+    if greater and p95 > limits.latency_margin * stable_p95 and p95 - stable_p95 > floor_ms:
         return [(Verdict.MARGINAL, f"canary p95 latency {_num(p95)} ms is more than "
                                    f"{_num(limits.latency_margin)}x stable's, significantly "
                                    f"({vs}), though under max {cap} ms")]

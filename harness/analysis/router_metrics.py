@@ -48,8 +48,10 @@ class RouterLedgerObserver:
         start = min(start, end - self.min_range_s)
         counts = self.router_counts(slot, start, end)
         ledger = self.load.snapshot(since=start, until=end)
+        # unanswered requests carry no slot header: the router did not say who dropped
+        # them, so each slot is charged with them and a failing version cannot hide
         return combine(counts, [o for o in ledger if o.slot == slot],
-                       failed_unanswered=_unanswered(ledger, slot))
+                       failed_unanswered=sum(not o.answered for o in ledger))
 
     def router_counts(self, slot: str, start: float, end: float) -> SlotCounts:
         span = f"{max(1, round(end - start))}s"
@@ -77,12 +79,3 @@ def combine(counts: SlotCounts, answered_by_slot: list[Outcome], *,
     requests = max(round(counts.requests), len(answered_by_slot))
     errors = min(max(round(counts.errors), ledger_errors), requests)
     return Window(requests, errors, [o.latency_ms for o in answered_by_slot])
-
-
-def _unanswered(ledger: list[Outcome], slot: str) -> int:
-    """Unanswered requests (no slot header) cannot be attributed; each slot is charged
-    with them, so that a failing version is not judged healthy for lack of an answer."""
-    del slot  # the same count for both slots: the router did not say who dropped them
-    return sum(not o.answered for o in ledger)
-
-

@@ -21,6 +21,7 @@ from harness.checks.canary import (
 )
 from harness.checks.result import CheckResult
 from harness.strategy.canary import CanaryState
+from harness.traffic.load import Outcome
 from harness.wait import wait_until
 
 if TYPE_CHECKING:
@@ -30,16 +31,20 @@ AFTER_REQUESTS = 30
 HALTED_AFTER_REQUESTS = 200  # a held canary at 10 %: enough of its requests to judge
 
 
+def requests_after(run: CanaryRun, since: float, wanted: int, *, what: str) -> list[Outcome]:
+    """The load's requests sent from ``since`` on, once there are ``wanted`` of them."""
+    wait_until(lambda: None if len(run.load.snapshot(since=since)) >= wanted
+               else f"{len(run.load.snapshot(since=since))} requests so far",
+               timeout_s=30 + run.grace_s, what=f"{wanted} requests after {what}")
+    return run.load.snapshot(since=since)
+
+
 def end_checks(run: CanaryRun, state: CanaryState, *, outcome: str, decided_at: float,
                steps: list[dict[str, object]]) -> list[CheckResult]:
     """Every check that applies to how the run ended."""
     since = decided_at + run.grace_s
     wanted = HALTED_AFTER_REQUESTS if outcome == "halted" else AFTER_REQUESTS
-    wait_until(lambda: None if len(run.load.snapshot(since=since)) >= wanted
-               else f"{len(run.load.snapshot(since=since))} requests so far",
-               timeout_s=30 + run.grace_s,
-               what=f"{wanted} requests {run.grace_s:g} s after the decision")
-    after = run.load.snapshot(since=since)
+    after = requests_after(run, since, wanted, what="the decision")
     canary_label = run.target.canary.label
     checks = [weight_split(steps), every_request_answered(run.load.snapshot())]
     analyses = [e.details for e in run.events.of_kind("canary.analysis")]
@@ -74,10 +79,8 @@ def promotion_rolled_back_checks(run: CanaryRun, *, since: float) -> list[CheckR
     """After a rollback of a promotion: every request since it was answered, and the
     ones sent after the grace period were answered by the previous stable version."""
     after_ts = time.time() + run.grace_s
-    wait_until(lambda: None if len(run.load.snapshot(since=after_ts)) >= AFTER_REQUESTS
-               else "sending", timeout_s=30 + run.grace_s,
-               what=f"{AFTER_REQUESTS} requests after the rollback of the promotion")
-    after = run.load.snapshot(since=after_ts)
+    after = requests_after(run, after_ts, AFTER_REQUESTS,
+                           what="the rollback of the promotion")
     previous = run.target.stable.label
     others = [o for o in after if o.version != previous]
     during = every_request_answered(run.load.snapshot(since=since))

@@ -25,7 +25,7 @@ from harness.analysis.metrics import MetricSourceError
 from harness.analysis.prometheus import PrometheusMetricSource
 from harness.analysis.router_metrics import RouterLedgerObserver
 from harness.analysis.templates import MetricTemplate, dashboard_rows, judge_templates
-from harness.checks.canary import resources_within_limits
+from harness.checks.canary import first_fail, resources_within_limits
 from harness.checks.result import CheckResult
 from harness.deploy.resources import ResourceLimits, ResourceSampler
 from harness.deploy.service import ProcessOwner, ServiceDeployer
@@ -279,10 +279,9 @@ class CanaryRun:
             self.record(check)
         figures: dict[str, Any] = {"steps": len(tracker.steps),
                                    "requests": len(self.load.snapshot())}
-        verdicts = [e.details for e in self.events.of_kind("canary.analysis")]
-        verdict_at = next((v["at"] for v in verdicts if v.get("verdict") == "fail"), None)
-        if self.faults_on_at is not None and verdict_at is not None:
-            figures["fault_to_verdict_s"] = round(float(verdict_at) - self.faults_on_at, 2)
+        failed = first_fail(e.details for e in self.events.of_kind("canary.analysis"))
+        if self.faults_on_at is not None and failed is not None:
+            figures["fault_to_verdict_s"] = round(float(failed["at"]) - self.faults_on_at, 2)
         result = CanaryOutcome(outcome, weight, state.reason, tracker.steps, checks,
                                figures, state.to_json())
         self.events.emit("canary.outcome", outcome=outcome, weight=weight,

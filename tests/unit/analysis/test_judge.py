@@ -164,3 +164,11 @@ def test_two_errors_at_the_promotion_threshold_do_not_withhold_promotion() -> No
     assert "by 2 errors only" in verdict.reasons[0]
     assert run(Window(requests=300, errors=6, latencies_ms=[100.0] * 300),
                STABLE).verdict is Verdict.MARGINAL
+
+
+def test_a_slowdown_too_small_for_the_budget_does_not_hold_the_canary() -> None:
+    fast = window(13, mean_ms=3.0, sd_ms=0.5)
+    faster = window(14, mean_ms=2.0, sd_ms=0.5)
+    result = run(fast, faster)
+    assert result.verdict is Verdict.PASS, result.reasons  # 1.5x, but 1 ms of 300 ms
+    assert float(result.values["latency_p_value"]) < 0.05

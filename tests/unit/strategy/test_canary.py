@@ -108,8 +108,8 @@ def no_data(weight):
     return Window(0, 0, []), Window(50, 0, FAST)
 
 
-def marginal(weight):  # 2 % errors: above promotion (1 %), below rollback (5 %)
-    return Window(50, 1, FAST), Window(5, 0, FAST[:5])
+def marginal(weight):  # 2 % errors: above promotion (1 %), below rollback (5 %), by
+    return Window(200, 4, FAST * 4), Window(5, 0, FAST[:5])  # more than a handful
 
 
 def metrics_down(weight):
