@@ -65,8 +65,10 @@ def test_a_router_split_behind_the_controllers_back_and_tiny_limits_fail(tampere
     bad = failed(outcome)
     split = bad["canary_weight_split"]
     assert "30 %: " in split.summary
-    (off,) = [s for s in split.evidence["steps"] if not s["within_tolerance"]]
-    assert off["weight"] == 30 and off["observed_pct"] > 45
+    # The hand-set split is off at 30 %; a neighbouring step whose window caught a few of
+    # its requests may be off too, so only the 30 % step is asserted.
+    off = {s["weight"]: s for s in split.evidence["steps"] if not s["within_tolerance"]}
+    assert 30 in off and off[30]["observed_pct"] > 45, off
     resources = bad["canary_resources_within_limits"]
     assert "of its limit" in resources.summary and resources.evidence["usage"]
 
