@@ -145,6 +145,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         result = bench_injection(config, progress=_progress)
     elif args.target == "cdc":
         result = bench_cdc(config, progress=_progress)
+    elif args.target == "parity":
+        from harness.bench_parity import bench_parity
+
+        result = bench_parity(config, rows=args.rows, runs=args.runs, progress=_progress)
     elif args.target == "canary-accuracy":
         from harness.bench_canary import bench_canary_accuracy
 
@@ -257,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     command("install", "download the pinned JVM components into the cache", cmd_install)
     bench = command("bench", "benchmarks that print JSON", cmd_bench)
     bench.add_argument("target", choices=["stack", "pipeline", "injection", "cdc",
-                                          "canary-accuracy"],
+                                          "parity", "canary-accuracy"],
                        help="what to benchmark")
     bench.add_argument("--runs", type=int, default=3,
                        help="runs per figure (median); canary-accuracy: runs of each kind "
@@ -274,6 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
     accuracy.add_argument("--seeded", action="store_true",
                           help="append --seed N to the commands, a different N per run")
     bench.add_argument("--services", help="comma-separated subset (default: all)")
+    bench.add_argument("--rows", type=int, default=1_000_000,
+                       help="parity: rows of the table diffed (default 1000000)")
     run_help = "run a scenario suite; results, report.html and junit.xml in cutover-results/"
     run = command("run", run_help, cmd_run)
     run.add_argument("suite", nargs="?", default="reference",

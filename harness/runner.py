@@ -24,6 +24,7 @@ SUITES: dict[str, list[str]] = {
     "bluegreen": ["scenarios/test_bluegreen_intermediate.py", "scenarios/test_bluegreen_orders.py"],
     "cdc": ["scenarios/test_cdc_schema_evolution.py"],
     "canary": ["scenarios/test_canary_data_tier.py", "scenarios/test_canary_inventory.py"],
+    "platform": ["scenarios/test_platform_canary.py"],
     "incidents": ["fixtures/incidents"],
 }
 

@@ -147,6 +147,14 @@ def _predicates(lineage: ProductLineage, model: PipelineModel) -> dict[ColumnRef
     return found
 
 
+def source_predicates(lineage: ProductLineage, model: PipelineModel,
+                      table: str) -> dict[str, list[Predicate]]:
+    """Column -> the simple filters the statements apply to external ``table``'s values
+    (what generated rows must pass to reach the outputs)."""
+    return {ref.column: found for ref, found in _predicates(lineage, model).items()
+            if ref.table == table}
+
+
 def _dedup_sources(lineage: ProductLineage, model: PipelineModel) -> set[str]:
     """Externals read directly by a statement that deduplicates its input."""
     dedup: set[str] = set()

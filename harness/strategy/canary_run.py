@@ -51,7 +51,7 @@ from harness.wait import wait_until
 
 INCONCLUSIVE_STEPS = 10  # a step not judged PASS after 10 stability periods pauses
 DECIDING = frozenset({Phase.PROMOTING, Phase.ROLLING_BACK})
-OUTCOMES = ("promoted", "rolled_back", "aborted", "halted", "awaiting_approval")
+OUTCOMES = ("promoted", "rolled_back", "aborted", "halted", "awaiting_approval", "blocked")
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,8 @@ class CanaryOutcome:
                  "rolled_back": f"rolled back at {self.decided_at_weight} %",
                  "aborted": f"aborted at {self.decided_at_weight} %",
                  "halted": f"halted at {self.decided_at_weight} %",
-                 "awaiting_approval": "awaiting approval at 100 %"}
+                 "awaiting_approval": "awaiting approval at 100 %",
+                 "blocked": "blocked before any traffic moved"}
         failed = f"; {len(self.failed)} checks failed" if self.failed else ""
         return f"{words.get(self.outcome, self.outcome)} ({self.reason}){failed}"
 
@@ -123,11 +124,13 @@ class CanaryRun:
                  workers: int = 8, approve: bool = False, grace_s: float | None = None,
                  limits: ResourceLimits | None = None,
                  templates: list[MetricTemplate] | None = None,
+                 gate: Callable[[], CheckResult] | None = None,
                  progress: Callable[[str], None] = lambda _m: None) -> None:
         self.target, self.policy, self.wiring = target, policy, wiring
         self.workdir, self.events, self.progress = Path(workdir), events, progress
         self.record = record or (lambda _c: None)
         self.approve = approve
+        self.gate = gate  # e.g. the parity of the canary's backend; runs before 0 → 10 %
         self.grace_s = grace_s if grace_s is not None else \
             max(3.0, 3 * policy.effective_analysis_interval_s)
         self.router = HaproxyRouter(wiring.admin_socket, wiring.backend)
@@ -192,6 +195,10 @@ class CanaryRun:
         """
         if not self.started:
             self.start()
+        if self.gate is not None:
+            blocked = self._run_gate()
+            if blocked is not None:
+                return blocked
         controller = self.active = controller or self.controller()
         budget = timeout_s or 60 + 2 * len(self.policy.increments) * \
             self.policy.effective_stability_period_s
@@ -254,6 +261,26 @@ class CanaryRun:
         for check in checks:
             self.record(check)
         return checks
+
+    def _run_gate(self) -> CanaryOutcome | None:
+        """Run the gate; a failing gate ends the run before the canary takes a request."""
+        self.progress("gate: checking before any traffic moves")
+        result = self.gate() if self.gate is not None else None
+        if result is None:
+            return None
+        self.record(result)
+        self.events.emit("canary.gate", name=result.name, ok=result.ok,
+                         summary=result.summary)
+        if result.ok:
+            self.progress(f"gate passed: {result.summary}")
+            return None
+        self.load.stop()
+        self.sampler.stop()
+        outcome = CanaryOutcome("blocked", 0, result.summary, [], [result],
+                                {"requests": len(self.load.snapshot())})
+        self.events.emit("canary.outcome", outcome="blocked", weight=0,
+                         summary=outcome.summary())
+        return outcome
 
     def mark_faults_on(self) -> None:
         """Record when a fault was switched on, for the onset → verdict figure."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import warnings
 from collections.abc import Iterator
@@ -31,6 +32,8 @@ from fixtures.services.data_tier.repository import (
     top_from_arrow,
 )
 from harness.stack.endpoint import IcebergEndpoint
+from harness.strategy.serving import ServingMap
+from harness.wait import wait_until
 from tests.unit.services.fakes import FakeClock, FakeRepository, FakeSleep
 
 with warnings.catch_warnings():
@@ -283,6 +286,19 @@ def test_cli_builds_the_named_repository_without_connecting() -> None:
     assert ice.identifier == "serving.ticker_sentiment"
 
 
+def test_a_serving_map_switches_the_table_the_iceberg_repository_reads(tmp_path: Path) -> None:
+    serving = ServingMap(tmp_path / "serving.json")
+    ice = build_repository(parse_args([
+        *BASE, "--repository", "iceberg", "--catalog", "lake", "--catalog-uri", "sqlite://",
+        "--warehouse", "file:///w", "--table", "db.fct", "--serving", str(serving.path)]))
+    assert isinstance(ice, IcebergRepository)
+    assert ice.resolve() == "db.fct", "a missing map serves the logical table itself"
+    serving.set({"fct": "fct_v2"}, reason="promoted")
+    assert ice.resolve() == "db.fct_v2"
+    serving.set({"fct": "fct"}, reason="rolled back")
+    assert ice.resolve() == "db.fct"
+
+
 def test_only_loopback_hosts_are_accepted() -> None:
     assert all(map(is_loopback, ["127.0.0.1", "127.1.2.3", "::1", "localhost"]))
     assert not any(map(is_loopback, ["0.0.0.0", "10.0.0.1", "example.com", "::"]))
@@ -327,7 +343,7 @@ def test_iceberg_repository_rescans_only_after_the_ttl() -> None:
         return TABLE
 
     repo = IcebergRepository("lake", "sqlite://", "file:///w", "ns.ticker_sentiment",
-                             reader=fake_reader, clock=clock)
+                             reader=fake_reader, clock=clock, background=False)
     repo.health()
     assert repo.ticker_sentiment("AAA") == TickerSentiment("AAA", 4, 0.5)
     assert len(repo.top_tickers(3)) == 3
@@ -335,6 +351,48 @@ def test_iceberg_repository_rescans_only_after_the_ttl() -> None:
     clock.now += 1.0
     repo.ticker_sentiment("AAA")
     assert len(scans) == 2
+
+
+def test_a_stale_iceberg_cache_is_served_while_one_rescan_runs() -> None:
+    clock, release, scans = FakeClock(), threading.Event(), []
+    newer = TABLE.slice(0, 1)
+
+    def slow_reader(endpoint: IcebergEndpoint, identifier: str) -> pa.Table:
+        scans.append(identifier)
+        if len(scans) == 1:
+            return TABLE
+        assert release.wait(5), "the test never released the rescan"
+        return newer
+
+    repo = IcebergRepository("lake", "sqlite://", "file:///w", "ns.t", reader=slow_reader,
+                             clock=clock)
+    assert repo.snapshot() is TABLE
+    clock.now += 1.0
+    assert repo.snapshot() is TABLE and repo.snapshot() is TABLE  # not waiting on the scan
+    release.set()
+    wait_until(lambda: None if repo.snapshot() is newer else "old table",
+               timeout_s=5, what="the rescanned table served", interval_s=0.01)
+    assert len(scans) == 2, "one rescan at a time"
+
+
+def test_a_failed_background_rescan_is_reported_by_health() -> None:
+    clock, scans = FakeClock(), []
+
+    def failing_reader(endpoint: IcebergEndpoint, identifier: str) -> pa.Table:
+        scans.append(identifier)
+        if len(scans) > 1:
+            raise OSError("catalog unreachable")
+        return TABLE
+
+    repo = IcebergRepository("lake", "sqlite://", "file:///w", "ns.t", reader=failing_reader,
+                             clock=clock)
+    repo.health()
+    clock.now += 1.0
+    repo.snapshot()
+    wait_until(lambda: None if repo._refreshing is None else "rescanning", timeout_s=5,
+               what="the rescan to end", interval_s=0.01)
+    with pytest.raises(OSError, match="unreachable"):
+        repo.health()
 
 
 class RecordingPostgresRepository(PostgresRepository):

@@ -1,0 +1,247 @@
+"""The platform of both runbooks as one run: PostgreSQL → Debezium → Kafka → Flink → Iceberg.
+
+Application tables live in PostgreSQL (what a stable data tier reads); Debezium captures
+each into the raw topic a data product's source statement reads; the product's statements
+run on Flink; chosen tables are materialized as Iceberg upsert tables (what the canary data
+tier reads). :meth:`Platform.gate` compares a PostgreSQL relation with its Iceberg table at
+a source LSN (:mod:`harness.parity`), the check a canary runs before any traffic moves.
+
+Usable from a plain script::
+
+    platform = Platform(model=load_pipeline(folder), captures=[...], stack=parts, ...)
+    with platform:
+        platform.writes("scores").start()
+        gate = platform.gate([platform.parity("ticker_sentiment", ...)])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from harness.cdc.connect import ConnectClient
+from harness.cdc.debezium import drop_slot, postgres_connector, replica_identity_full
+from harness.checks.result import CheckResult
+from harness.data.postgres_writer import PostgresWriter
+from harness.data.write_loop import WriteLoop
+from harness.deploy.flink import FlinkDeployer
+from harness.deploy.iceberg_sinks import IcebergSinks
+from harness.errors import ConfigError
+from harness.events import EventLog
+from harness.flink.rest import FlinkRestClient
+from harness.flink.settle import Settler
+from harness.parity import DiffSpec, IcebergSide, ParityCheck, PostgresRelation, run_parity
+from harness.pipeline.gitrefs import changed_tables_between
+from harness.pipeline.model import PipelineModel
+from harness.pipeline.plan import ImpactPlan, plan_change
+from harness.stack.endpoint import PostgresEndpoint, SchemaRegistryEndpoint
+from harness.wait import WaitTimeout
+
+
+@dataclass(frozen=True)
+class Capture:
+    """A PostgreSQL application table captured into the raw table ``raw`` of the product.
+
+    ``ddl`` is its CREATE TABLE with ``{table}`` for the qualified name; ``key`` its
+    primary key column.
+    """
+
+    table: str
+    raw: str
+    ddl: str
+    key: str
+
+
+@dataclass
+class PlatformParts:
+    """The stack services a platform uses (endpoints and clients of one stack)."""
+
+    postgres: PostgresEndpoint
+    registry: SchemaRegistryEndpoint
+    connect: ConnectClient
+    deployer: FlinkDeployer
+    rest: FlinkRestClient
+    sinks: IcebergSinks
+    events: EventLog
+
+
+@dataclass
+class Platform:
+    """One product on one stack, in one namespace (``schema`` and ``name``)."""
+
+    model: PipelineModel
+    captures: Sequence[Capture]
+    parts: PlatformParts
+    schema: str
+    name: str
+    sink_tables: tuple[str, ...] = ()
+    repo: Path | None = None  # the product's git checkout, for plans between refs
+    settle_timeout_s: float = 60.0
+    writers: dict[str, PostgresWriter] = field(default_factory=dict)
+    loops: dict[str, WriteLoop] = field(default_factory=dict)
+    connectors: list[str] = field(default_factory=list)
+
+    def slot(self, capture: Capture) -> str:
+        return f"slot_{self.name}_{capture.table}".replace("-", "_")
+
+    def start(self) -> Platform:
+        """Create the tables, start capturing them, deploy the statements and the sinks."""
+        p = self.parts
+        with psycopg.connect(p.postgres.dsn, autocommit=True) as conn:
+            for capture in self.captures:
+                if capture.ddl:  # "" when the table exists (created from the user's file)
+                    conn.execute(capture.ddl.format(
+                        table=f'"{self.schema}"."{capture.table}"').encode())
+                conn.execute(replica_identity_full(self.schema, capture.table).encode())
+        for capture in self.captures:
+            connector = f"{self.name}-{capture.table}"
+            p.connect.put(connector, postgres_connector(
+                postgres=p.postgres, registry=p.registry,
+                topic_prefix=p.deployer.topic("cdc"), tables=[f"{self.schema}.{capture.table}"],
+                slot=self.slot(capture), route_to=p.deployer.topic(capture.raw)))
+            self.connectors.append(connector)
+            self.writers[capture.table] = PostgresWriter(p.postgres.dsn, self.schema,
+                                                         capture.table, key=capture.key)
+        p.deployer.deploy(self.model)
+        if self.sink_tables:
+            p.deployer.deploy_sinks(self.model, {t: p.deployer.ddl_of(self.model, t)
+                                                 for t in self.sink_tables}, p.sinks)
+        p.events.emit("platform.started", tables=[c.table for c in self.captures],
+                      statements=sorted(p.deployer.statements), sinks=list(self.sink_tables))
+        return self
+
+    def writes(self, table: str, rows: Callable[[int], list[dict[str, Any]]], *,
+               interval_s: float = 0.2) -> WriteLoop:
+        """Background writes into ``table``: ``rows(n)`` gives the n-th batch."""
+        loop = self.loops[table] = WriteLoop(self.writers[table], rows, interval_s=interval_s)
+        return loop
+
+    def iceberg(self, table: str) -> IcebergSide:
+        """The Iceberg sink serving logical ``table`` now (the serving map's version)."""
+        physical = self.parts.deployer.serving.serving(table)
+        return IcebergSide(self.parts.sinks.endpoint, self.parts.sinks.identifier(physical))
+
+    # -- blue/green of the platform's statements ----------------------------------------
+    def plan_to(self, ref: str, *, base: str = "main") -> tuple[PipelineModel, ImpactPlan]:
+        """The model at ``ref`` and the plan from ``base`` to it (changed statements and
+        every descendant as ``_v2``)."""
+        if self.repo is None:
+            raise ConfigError("the platform has no repo= (its git checkout); a plan between "
+                              "refs needs one")
+        model, changed = changed_tables_between(self.repo / "pipelines", base, ref)
+        plan = plan_change(model, changed)
+        self.parts.events.emit("plan", **plan.to_json())
+        return model, plan
+
+    def deploy_change(self, model: PipelineModel, plan: ImpactPlan) -> None:
+        """Deploy the plan's new versions beside the running ones, with the Iceberg sinks
+        of the redeployed sink tables (``<table>_v2``); consumers still read v1."""
+        deployer = self.parts.deployer
+        deployer.deploy_plan(model, plan)
+        chosen = {r.new_name: r.ddl for r in plan.redeploy if r.table in self.sink_tables}
+        if chosen:
+            deployer.deploy_sinks(model, chosen, self.parts.sinks)
+        self.parts.events.emit("platform.change_deployed",
+                               redeploy=[r.new_name for r in plan.redeploy],
+                               sinks=sorted(chosen))
+
+    def promote(self, plan: ImpactPlan) -> None:
+        """Switch consumers (the serving map the data tier reads) to the new versions,
+        once each holds the keys its old version holds. The background writes pause
+        for that comparison (new keys arrive all the time otherwise)."""
+        with self.writes_held():
+            self.parts.deployer.promote(plan)
+
+    @contextmanager
+    def writes_held(self) -> Iterator[None]:
+        """Every background write loop paused inside the block."""
+        with ExitStack() as held:
+            for loop in self.loops.values():
+                held.enter_context(loop.held())
+            yield
+
+    def rollback(self, plan: ImpactPlan, model: PipelineModel) -> None:
+        """Consumers back on v1 (resumed from savepoints after a promotion); the new
+        versions and their sinks stop. ``model`` is v1's."""
+        deployer = self.parts.deployer
+        deployer.rollback(plan, model=model)
+        for step in plan.redeploy:
+            sink = IcebergSinks.statement(step.new_name)
+            if sink in deployer.statements:
+                deployer.stop(sink)
+
+    def settle(self) -> str | None:
+        """Wait until every statement consumed its input and the sinks committed it;
+        None, or why not (a stopped statement, a timeout). Inputs must hold still for a
+        moment, so hold the writes meanwhile (:meth:`WriteLoop.held`)."""
+        p = self.parts
+        jobs = {n: s.job_id or "" for n, s in p.deployer.statements.items()}
+        try:
+            with Settler(p.rest, p.deployer.target.bootstrap_servers) as settler:
+                settler.wait(jobs, timeout_s=self.settle_timeout_s)
+                prefix = IcebergSinks.statement("")
+                wanted = {n.removeprefix(prefix): settler.proven_checkpoint(j)
+                          for n, j in jobs.items() if n.startswith(prefix)}
+            if wanted:
+                p.sinks.wait_committed(wanted)
+        except WaitTimeout as exc:
+            return str(exc).splitlines()[0]
+        return None
+
+    def parity(self, name: str, *, relation: str, table: str, key: Sequence[str],
+               columns: Sequence[str] = (), budget_s: float = 30.0) -> ParityCheck:
+        """The parity of PostgreSQL relation ``relation`` (a table or view of the
+        namespace's schema) and the Iceberg sink of ``table``."""
+        return ParityCheck(name, PostgresRelation(self.parts.postgres.dsn, self.schema,
+                                                  relation, tuple(key) + tuple(columns)
+                                                  if columns else ()),
+                           self.iceberg(table), DiffSpec(tuple(key), tuple(columns)),
+                           budget_s=budget_s)
+
+    def gate(self, checks: Sequence[ParityCheck], *, hold: Sequence[str] = (),
+             progress: Callable[[str], None] = lambda _m: None) -> Callable[[], CheckResult]:
+        """A canary gate: every check must pass; the writes of ``hold`` pause meanwhile
+        (an aggregate of a table written every moment never holds still)."""
+        def gate() -> CheckResult:
+            with ExitStack() as held:
+                for table in hold:
+                    if table in self.loops:
+                        held.enter_context(self.loops[table].held())
+                results = [run_parity(c, settle=self.settle, progress=progress).result()
+                           for c in checks]
+            for result in results:
+                self.parts.events.emit("parity", name=result.name, ok=result.ok,
+                                       summary=result.summary,
+                                       rounds=result.evidence.get("rounds"),
+                                       seconds=result.evidence.get("seconds"))
+            failed = [r for r in results if not r.ok]
+            if len(results) == 1:
+                return results[0]
+            return CheckResult("parity", not failed, "; ".join(r.summary for r in
+                                                               (failed or results)),
+                               {r.name: r.evidence for r in results})
+        return gate
+
+    def close(self) -> None:
+        p = self.parts
+        for loop in self.loops.values():
+            loop.stop()
+        p.deployer.stop_all()
+        for connector in self.connectors:
+            p.connect.delete(connector)
+        for writer in self.writers.values():
+            writer.close()
+        for capture in self.captures:
+            drop_slot(p.postgres.dsn, self.slot(capture))
+
+    def __enter__(self) -> Platform:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
