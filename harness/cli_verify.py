@@ -17,9 +17,43 @@ def _settings(args: argparse.Namespace) -> dict[str, str]:
 
 
 
+def _cdc_pairs(values: list[str] | None) -> dict[str, str]:
+    pairs = {}
+    for value in values or []:
+        raw, sep, table = value.partition("=")
+        if not sep or not raw or not table:
+            raise CutoverError(f"--cdc {value!r}: give RAW_TABLE=POSTGRES_TABLE, e.g. "
+                               "raw_accounts=accounts")
+        pairs[raw] = table
+    return pairs
+
+
+def cmd_verify_source_evolution(args: argparse.Namespace) -> int:
+    from harness.strategy.source_evolution import SourceEvolutionSpec
+    from harness.verify_evolution import verify_source_evolution
+
+    if not args.source_ddl:
+        raise CutoverError("--source-migration needs --source-ddl FILE: the CREATE TABLE "
+                           "statements of the captured PostgreSQL tables")
+    spec = SourceEvolutionSpec(
+        pipelines=Path(args.pipelines_dir).resolve(), from_ref=args.from_ref,
+        to_ref=args.to_ref, source_ddl=Path(args.source_ddl).resolve(),
+        migration=Path(args.source_migration).resolve(), cdc=_cdc_pairs(args.cdc),
+        then=args.then, rows=args.records, seed=args.seed,
+        settle_timeout_s=args.settle_timeout_s)
+    return verify_source_evolution(spec, results_dir=args.results_dir or "cutover-results",
+                                   settings=_settings(args), as_json=args.json,
+                                   progress=_progress)
+
+
 def cmd_verify_bluegreen(args: argparse.Namespace) -> int:
     from harness.strategy.bluegreen_setup import BlueGreenSpec
     from harness.verify import verify_bluegreen
+
+    if args.source_migration:
+        return cmd_verify_source_evolution(args)
+    if args.source_ddl or args.cdc:
+        raise CutoverError("--source-ddl and --cdc belong to --source-migration FILE")
 
     spec = BlueGreenSpec(
         pipelines=Path(args.pipelines_dir).resolve(), from_ref=args.from_ref,
@@ -81,7 +115,7 @@ def _add_verify_canary(kinds: Any, command: Any) -> None:
                         "file's cutover.compressionFactor)")
     c.add_argument("--expect", default="promoted",
                    choices=["promoted", "rolled_back", "aborted", "halted",
-                            "awaiting_approval"],
+                            "awaiting_approval", "blocked"],
                    help="the outcome that exits 0 (default: promoted)")
     c.add_argument("--approve", action="store_true",
                    help="approve the promotion when the policy leaves it to a person")
@@ -123,6 +157,17 @@ def add_verify(sub: Any, command: Any) -> None:
     bg.add_argument("--iceberg-sinks", metavar="LAYERS",
                     help="layers or tables (comma-separated, e.g. fact,view) also "
                          "materialized as Iceberg upsert tables and checked there")
+    evolution = bg.add_argument_group(
+        "schema evolution of a CDC source (runbook Fig. 5): the captured PostgreSQL tables "
+        "are created from --source-ddl, migrated by --source-migration, and REF2's source "
+        "statement and descendants reprocess the raw topic as v2")
+    evolution.add_argument("--source-migration", metavar="FILE",
+                           help="ALTER TABLE statements (e.g. ADD COLUMN ... DEFAULT ...)")
+    evolution.add_argument("--source-ddl", metavar="FILE",
+                           help="CREATE TABLE statements of the captured tables")
+    evolution.add_argument("--cdc", action="append", metavar="RAW=TABLE",
+                           help="which PostgreSQL table feeds which raw table, when the "
+                                "names do not say it (repeatable)")
     bg.add_argument("--json", action="store_true",
                     help="print one JSON object: outcome, plan, checks, report")
     bg.add_argument("--results", dest="results_dir", metavar="DIR",

@@ -22,7 +22,7 @@ SUITES: dict[str, list[str]] = {
     "reference": ["scenarios"],
     "stack": ["scenarios/test_stack_readiness.py"],
     "bluegreen": ["scenarios/test_bluegreen_intermediate.py", "scenarios/test_bluegreen_orders.py"],
-    "cdc": ["scenarios/test_cdc_schema_evolution.py"],
+    "cdc": ["scenarios/test_cdc_schema_evolution.py", "scenarios/test_cdc_source_migration.py"],
     "canary": ["scenarios/test_canary_data_tier.py", "scenarios/test_canary_inventory.py"],
     "platform": ["scenarios/test_platform_canary.py"],
     "incidents": ["fixtures/incidents"],

@@ -51,16 +51,24 @@ def verify_bluegreen(spec: BlueGreenSpec, *, results_dir: str, settings: dict[st
     """Check the input, run the verification, print the verdict; returns the exit code."""
     prepared = prepare(spec)  # CutoverError -> exit 2 in the CLI, nothing deployed
     describe(prepared, progress)
+    source = _MODULE.format(spec=json.dumps(spec.to_json()), outcome_file=OUTCOME_FILE)
+    return run_generated(source, name="test_verify_bluegreen.py", results_dir=results_dir,
+                         settings=settings, as_json=as_json, progress=progress,
+                         what=f"{spec.from_ref} -> {spec.to_ref} ({spec.then})")
+
+
+def run_generated(source: str, *, name: str, results_dir: str, settings: dict[str, str],
+                  as_json: bool, progress: Callable[[str], None], what: str) -> int:
+    """Run a generated one-test module in a new results folder; print its outcome
+    (its ``outcome.json``); returns the exit code (0 passed, 1 failed or no verdict)."""
     # --tb=line: the user reads one line per failure, not the harness's Python traceback
     invocation = pytest_invocation([], results_dir=results_dir, settings=settings,
                                    extra=["--tb=line"])
     invocation.results.mkdir(parents=True, exist_ok=True)
-    module = invocation.results / "test_verify_bluegreen.py"
-    module.write_text(_MODULE.format(spec=json.dumps(spec.to_json()),
-                                     outcome_file=OUTCOME_FILE))
+    module = invocation.results / name
+    module.write_text(source)
     invocation.argv.insert(3, str(module))
-    progress(f"verifying {spec.from_ref} -> {spec.to_ref} ({spec.then}); results in "
-             f"{invocation.results}")
+    progress(f"verifying {what}; results in {invocation.results}")
     code = invocation.run(output_to_stderr=True)
     outcome = _outcome(invocation.results)
     if outcome is None:

@@ -130,6 +130,41 @@ def describe(dsn: str, schema: str, table: str) -> PgTable:
     return PgTable(schema, table, columns, key[0])
 
 
+def split_statements(text: str) -> list[str]:
+    """SQL statements split at ``;`` outside quotes, identifiers and comments (which
+    are dropped)."""
+    statements, current, i = [], [], 0
+    while i < len(text):
+        ch = text[i]
+        if text.startswith("--", i):
+            i = text.find("\n", i) if "\n" in text[i:] else len(text)
+            continue
+        if text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = len(text) if end < 0 else end + 2
+            continue
+        if ch in "'\"":
+            end = i + 1
+            while end < len(text):
+                if text[end] == ch and text[end + 1:end + 2] == ch:
+                    end += 2  # a doubled quote inside the literal
+                elif text[end] == ch:
+                    break
+                else:
+                    end += 1
+            current.append(text[i:end + 1])
+            i = end + 1
+            continue
+        if ch == ";":
+            statements.append("".join(current).strip())
+            current = []
+        else:
+            current.append(ch)
+        i += 1
+    statements.append("".join(current).strip())
+    return [s for s in statements if s]
+
+
 _ALTER = re.compile(r"^\s*ALTER\s+TABLE\s", re.IGNORECASE)
 
 
@@ -142,8 +177,7 @@ def migration_statements(path: Path) -> list[str]:
     """
     if not path.is_file():
         raise ConfigError(f"--source-migration {path}: no such file")
-    text = re.sub(r"--[^\n]*", "", path.read_text())
-    statements = [s.strip() for s in text.split(";") if s.strip()]
+    statements = split_statements(path.read_text())
     if not statements:
         raise ConfigError(f"--source-migration {path} holds no statement")
     other = [s for s in statements if not _ALTER.match(s)]

@@ -36,10 +36,12 @@ from harness.events import EventLog
 from harness.flink.rest import FlinkRestClient
 from harness.flink.settle import Settler
 from harness.parity import DiffSpec, IcebergSide, ParityCheck, PostgresRelation, run_parity
+from harness.pipeline.dialect import KafkaTarget
 from harness.pipeline.gitrefs import changed_tables_between
 from harness.pipeline.model import PipelineModel
 from harness.pipeline.plan import ImpactPlan, plan_change
 from harness.stack.endpoint import PostgresEndpoint, SchemaRegistryEndpoint
+from harness.strategy.serving import ServingMap
 from harness.wait import WaitTimeout
 
 
@@ -68,6 +70,23 @@ class PlatformParts:
     rest: FlinkRestClient
     sinks: IcebergSinks
     events: EventLog
+
+
+def parts_on_stack(stack: Any, *, topic_prefix: str, iceberg_database: str,
+                   flink_rest: FlinkRestClient, events: EventLog, workdir: Path) -> PlatformParts:
+    """The parts of a started stack (postgres, registry, connect, flink, iceberg), for one
+    namespace: its topic prefix and Iceberg database; the serving map in ``workdir``."""
+    registry, flink = stack.endpoint("registry"), stack.endpoint("flink")
+    target = KafkaTarget(bootstrap_servers=stack.endpoint("kafka").bootstrap_servers,
+                         topic_prefix=topic_prefix, group_prefix=topic_prefix,
+                         schema_registry_url=registry.ccompat_url)
+    deployer = FlinkDeployer(gateway_url=flink.sql_gateway_url, rest=flink_rest, target=target,
+                             events=events, savepoint_dir=flink.savepoint_dir,
+                             serving=ServingMap(Path(workdir) / "serving.json",
+                                                topic_prefix=topic_prefix))
+    return PlatformParts(stack.endpoint("postgres"), registry,
+                         ConnectClient(stack.endpoint("connect").url), deployer, flink_rest,
+                         IcebergSinks(stack.endpoint("iceberg"), iceberg_database), events)
 
 
 @dataclass
@@ -226,6 +245,11 @@ class Platform:
                                                                (failed or results)),
                                {r.name: r.evidence for r in results})
         return gate
+
+    def close_parts(self) -> None:
+        """Close the clients the parts hold (after :meth:`close`)."""
+        self.parts.sinks.close()
+        self.parts.connect.close()
 
     def close(self) -> None:
         p = self.parts

@@ -178,6 +178,35 @@ class RowSource:
 ProgressFn = Callable[[str], None]
 
 
+def prepare(spec: SourceEvolutionSpec) \
+        -> tuple[PipelineModel, PipelineModel, ImpactPlan, list[str]]:
+    """Models, plan and migration statements, checked before any service is touched.
+
+    Raises:
+        ConfigError: A file is missing, the migration is not ALTER TABLE only, nothing
+            changed between the refs, or the product reads nothing through CDC.
+    """
+    if spec.then not in ("promote", "rollback"):
+        raise ConfigError(f"--then {spec.then}: a source evolution ends with promote or "
+                          "rollback")
+    if not spec.source_ddl.is_file():
+        raise ConfigError(f"--source-ddl {spec.source_ddl}: no such file")
+    statements = migration_statements(spec.migration)
+    v1, v2, changed = models_between(spec.pipelines, spec.from_ref, spec.to_ref)
+    if not changed:
+        raise ConfigError(f"no statement changed between {spec.from_ref} and {spec.to_ref}; "
+                          "the source statement must change to read the new columns")
+    if not cdc_tables(v1):
+        raise ConfigError("no external table of the product reads a Debezium format "
+                          "(value.format like avro-debezium-registry): nothing is fed by CDC")
+    return v1, v2, plan_change(v2, changed), statements
+
+
+def check_spec(spec: SourceEvolutionSpec) -> ImpactPlan:
+    """:func:`prepare` for the CLI: the plan, or the error naming the fix."""
+    return prepare(spec)[2]
+
+
 class SourceEvolutionRun:
     """One verification of ``spec`` on a stack (``parts``), in one namespace."""
 
@@ -194,21 +223,8 @@ class SourceEvolutionRun:
         self.checks.append(result)
         self.record(result)
 
-    def prepare(self) -> tuple[PipelineModel, PipelineModel, ImpactPlan, list[str]]:
-        """Models, plan and migration, checked before any service is touched."""
-        spec = self.spec
-        if not spec.source_ddl.is_file():
-            raise ConfigError(f"--source-ddl {spec.source_ddl}: no such file")
-        statements = migration_statements(spec.migration)
-        v1, v2, changed = models_between(spec.pipelines, spec.from_ref, spec.to_ref)
-        if not changed:
-            raise ConfigError(f"no statement changed between {spec.from_ref} and "
-                              f"{spec.to_ref}; the source statement must change to read the "
-                              "new columns")
-        return v1, v2, plan_change(v2, changed), statements
-
     def run(self) -> EvolutionOutcome:
-        v1, v2, plan, statements = self.prepare()
+        v1, v2, plan, statements = prepare(self.spec)
         pg = self.parts.postgres
         created = create_tables(pg.dsn, self.schema, self.spec.source_ddl)
         mapping = map_captures(v1, created, self.spec.cdc)
@@ -233,13 +249,13 @@ class SourceEvolutionRun:
         self._settled("v1")
         raw = sorted(mapping)[0]
         subject = f"{self.parts.deployer.topic(raw)}-value"
+        registry = SchemaRegistryClient(self.parts.registry.ccompat_url)
         try:
             change = evolve_source(
                 alter=lambda: run_in_schema(pg.dsn, self.schema, ";\n".join(statements),
                                             what=f"--source-migration {self.spec.migration}"),
                 write_rows=lambda: self._write_evolved(mapping, rows),
-                registry=SchemaRegistryClient(self.parts.registry.ccompat_url),
-                subject=subject, connect=self.parts.connect,
+                registry=registry, subject=subject, connect=self.parts.connect,
                 connector=f"{self.name}-{mapping[raw]}", events=self.parts.events)
         except SchemaEvolutionRejected as exc:
             self._add(CheckResult("schema_change_compatible", False, str(exc),
@@ -249,6 +265,8 @@ class SourceEvolutionRun:
                 r.new_name in running for r in plan.redeploy),
                 f"statements running: {running}", {"running": running}))
             return self.outcome("refused", plan)
+        finally:
+            registry.close()
         self._add(CheckResult("schema_change_compatible", True,
                               f"{subject}: versions {change.versions_before} -> "
                               f"{change.versions_after} under {change.compatibility}",

@@ -8,9 +8,9 @@ import pytest
 from harness.parity import DiffSpec, ParityError, diff_tables
 
 
-def accounts(ids, balances, owners=None, id_type=pa.int64()):
+def accounts(ids, balances, owners=None, id_type=None):
     owners = owners or [f"o{i}" for i in ids]
-    return pa.table({"id": pa.array(ids, id_type), "owner": owners,
+    return pa.table({"id": pa.array(ids, id_type or pa.int64()), "owner": owners,
                      "balance": pa.array(balances, pa.float64())})
 
 

@@ -1,0 +1,56 @@
+"""Pure parts of a source evolution: which raw table each PostgreSQL table feeds, and the
+check that added columns are carried."""
+
+from __future__ import annotations
+
+import pytest
+
+from fixtures.reference import ACCOUNTS, PIPELINES
+from harness.errors import ConfigError
+from harness.pipeline.loader import load_pipeline
+from harness.strategy.evolution_checks import carried_columns
+from harness.strategy.source_evolution import cdc_tables, map_captures
+
+
+def test_raw_tables_are_matched_by_name_or_given():
+    model = load_pipeline(ACCOUNTS / "pipelines")
+    assert cdc_tables(model) == ["raw_accounts"]
+    assert map_captures(model, ["accounts"], {}) == {"raw_accounts": "accounts"}
+    assert map_captures(model, ["ledger"], {}) == {"raw_accounts": "ledger"}, "the only pair"
+    assert map_captures(model, ["ledger", "users"], {"raw_accounts": "users"}) == {
+        "raw_accounts": "users"}
+    with pytest.raises(ConfigError, match="pass --cdc RAW=TABLE"):
+        map_captures(model, ["ledger", "users"], {})
+    with pytest.raises(ConfigError, match="--cdc raw_x=users"):
+        map_captures(model, ["users"], {"raw_x": "users"})
+
+
+def test_a_product_without_cdc_sources_is_named():
+    with pytest.raises(ConfigError, match="nothing is fed by CDC"):
+        map_captures(load_pipeline(PIPELINES / "sentiment" / "pipelines"), ["t"], {})
+
+
+LEDGER = {1: {"id": 1, "owner": "a"}, 2: {"id": 2, "owner": "b", "tier": "gold"}}
+
+
+def test_carried_columns_pass_with_default_for_old_rows_and_values_for_new():
+    rows = [{"id": 1, "tier": "standard"}, {"id": 2, "tier": "gold"}]
+    result = carried_columns(LEDGER, rows, key="id", sink="src_v2",
+                             defaults={"tier": "standard"})
+    assert result.ok and result.evidence["rows_with_default"] == 1
+
+
+def test_carried_columns_fail_with_the_row_and_both_values():
+    rows = [{"id": 1, "tier": "premium"}, {"id": 2, "tier": "gold"}]
+    result = carried_columns(LEDGER, rows, key="id", sink="src_v2",
+                             defaults={"tier": "standard"})
+    assert not result.ok
+    assert result.evidence["examples"] == [
+        {"key": 1, "column": "tier", "expected": "standard", "actual": "premium"}]
+
+
+def test_a_column_the_statement_does_not_output_is_named_not_compared():
+    result = carried_columns(LEDGER, [{"id": 1}], key="id", sink="src_v2",
+                             defaults={"tier": "standard"})
+    assert result.ok and result.evidence["not_output"] == ["tier"]
+    assert "not compared: ['tier']" in result.summary
