@@ -14,7 +14,16 @@ import httpx
 
 from fixtures import factories
 from fixtures.canary import VALUES, scenario_policy
-from fixtures.platform import CHANGE, FACT, TICKERS, platform_target, ticker_parity
+from fixtures.platform import (
+    CHANGE,
+    EVOLUTION,
+    FACT,
+    MIGRATION,
+    TICKERS,
+    platform_target,
+    ticker_parity,
+)
+from harness.strategy.evolution_checks import carried_columns
 from harness.wait import wait_until
 
 lagging_canary = factories.canary(
@@ -77,25 +86,38 @@ def test_a_lagging_pipeline_fails_parity_and_blocks_the_canary(platform, lagging
     assert {o.slot for o in lagging_canary.load.snapshot()} == {"stable"}
 
 
-def test_a_pipeline_promotion_and_its_rollback_switch_what_the_serving_canary_reads(
-        platform, platform_canary, scenario):
-    run = platform_canary
-    run.deployer.deploy("canary")
-    run.router.set_weights({"stable": 50, "canary": 50})  # the canary serves half the reads
-    health = run.deployer.slots["canary"].url + "/health"
+class Serving:
+    """The canary data tier serving half the reads, and what it reads."""
 
-    def reads(table):
+    def __init__(self, platform, run, scenario):
+        self.platform, self.run, self.scenario = platform, run, scenario
+        run.deployer.deploy("canary")
+        run.router.set_weights({"stable": 50, "canary": 50})
+        self.health = run.deployer.slots["canary"].url + "/health"
+
+    def reads(self, table):
         def check():
-            now = httpx.get(health, timeout=5).json().get("table", "")
+            now = httpx.get(self.health, timeout=5).json().get("table", "")
             return None if now.endswith("." + table) else f"the canary reads {now}"
         wait_until(check, timeout_s=30, what=f"the canary data tier reading {table}",
                    interval_s=0.2)
 
-    def parity():
-        result = platform.gate([ticker_parity(platform)], hold=["scores"])()
-        scenario.check(result).require()
+    def parity(self):
+        result = self.platform.gate([ticker_parity(self.platform)], hold=["scores"])()
+        self.scenario.check(result).require()
         return result
 
+    def every_request_answered(self):
+        outcomes = self.run.load.snapshot()
+        failed = [o for o in outcomes if not o.ok]
+        assert failed == [], f"every read answered: {failed[:3]}"
+        assert {o.slot for o in outcomes} == {"stable", "canary"}
+
+
+def test_a_pipeline_promotion_and_its_rollback_switch_what_the_serving_canary_reads(
+        platform, platform_canary, scenario):
+    serving = Serving(platform, platform_canary, scenario)
+    reads, parity = serving.reads, serving.parity
     reads(FACT)
     v1 = platform.model
     model, plan = platform.plan_to(CHANGE)
@@ -112,6 +134,31 @@ def test_a_pipeline_promotion_and_its_rollback_switch_what_the_serving_canary_re
     rolled_back = parity()
     assert f"{FACT}_v2" not in rolled_back.summary
     assert platform.loops["scores"].batches > 0 and platform.loops["scores"].error is None
-    failed = [o for o in run.load.snapshot() if not o.ok]
-    assert failed == [], f"every read answered through both switches: {failed[:3]}"
-    assert {o.slot for o in run.load.snapshot()} == {"stable", "canary"}
+    serving.every_request_answered()
+
+
+def test_a_source_schema_evolution_while_the_canary_serves_from_iceberg(
+        platform, platform_canary, scenario):
+    serving = Serving(platform, platform_canary, scenario)
+    writer = platform.writers["scores"]
+    change = platform.evolve("scores", MIGRATION, lambda: writer.insert(
+        [{"id": 20_000_000 + i, "ticker": TICKERS[i % 20], "score": 0.1, "model": "m2"}
+         for i in range(40)]))
+    assert change.compatibility == "FULL_TRANSITIVE"
+    assert len(change.versions_after) == len(change.versions_before) + 1
+    model, plan = platform.plan_to(EVOLUTION)
+    assert [r.table for r in plan.redeploy] == ["src_scores", "int_scored_tickers", FACT]
+    platform.deploy_change(model, plan)  # v2 reprocesses raw_scores from its earliest offset
+    serving.reads(FACT)
+    platform.promote(plan)
+    serving.reads(f"{FACT}_v2")
+    serving.parity()
+    with platform.writes_held():
+        assert platform.settle() is None
+        rows = platform.parts.deployer.rows("src_scores_v2")
+        carried = carried_columns(writer.ledger.live(), rows, key="id", sink="src_scores_v2",
+                                  defaults={"model": "baseline"})
+    scenario.check(carried).require()
+    assert 0 < carried.evidence["rows_with_default"] < carried.evidence["rows"]
+    assert {r["model"] for r in rows} == {"baseline", "m2"}
+    serving.every_request_answered()

@@ -26,6 +26,9 @@ import psycopg
 
 from harness.cdc.connect import ConnectClient
 from harness.cdc.debezium import drop_slot, postgres_connector, replica_identity_full
+from harness.cdc.evolution import SchemaChange, evolve_source
+from harness.cdc.pg_tables import run_in_schema
+from harness.cdc.registry import SchemaRegistryClient
 from harness.checks.result import CheckResult
 from harness.data.postgres_writer import PostgresWriter
 from harness.data.write_loop import WriteLoop
@@ -118,7 +121,7 @@ class Platform:
                         table=f'"{self.schema}"."{capture.table}"').encode())
                 conn.execute(replica_identity_full(self.schema, capture.table).encode())
         for capture in self.captures:
-            connector = f"{self.name}-{capture.table}"
+            connector = self.connector(capture.table)
             p.connect.put(connector, postgres_connector(
                 postgres=p.postgres, registry=p.registry,
                 topic_prefix=p.deployer.topic("cdc"), tables=[f"{self.schema}.{capture.table}"],
@@ -139,6 +142,33 @@ class Platform:
         """Background writes into ``table``: ``rows(n)`` gives the n-th batch."""
         loop = self.loops[table] = WriteLoop(self.writers[table], rows, interval_s=interval_s)
         return loop
+
+    def connector(self, table: str) -> str:
+        """The Debezium connector capturing ``table``."""
+        return f"{self.name}-{table}"
+
+    def evolve(self, table: str, migration: str, write_rows: Callable[[], None], *,
+               what: str = "the migration") -> SchemaChange:
+        """Migrate ``table`` (SQL run in the namespace's schema) under FULL_TRANSITIVE:
+        returns once the registry accepted the new value schema of its raw topic.
+
+        Raises:
+            SchemaEvolutionRejected: The registry refused it; nothing else is deployed.
+        """
+        capture = next(c for c in self.captures if c.table == table)
+        registry = SchemaRegistryClient(self.parts.registry.ccompat_url)
+        try:
+            return evolve_source(
+                alter=lambda: run_in_schema(self.parts.postgres.dsn, self.schema, migration,
+                                            what=what),
+                write_rows=write_rows, registry=registry,
+                subject=self.value_subject(capture.raw), connect=self.parts.connect,
+                connector=self.connector(table), events=self.parts.events)
+        finally:
+            registry.close()
+
+    def value_subject(self, raw: str) -> str:
+        return f"{self.parts.deployer.topic(raw)}-value"
 
     def iceberg(self, table: str) -> IcebergSide:
         """The Iceberg sink serving logical ``table`` now (the serving map's version)."""

@@ -25,16 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.cdc.evolution import SchemaEvolutionRejected, evolve_source
+from harness.cdc.evolution import SchemaEvolutionRejected
 from harness.cdc.pg_tables import (
     PgTable,
     create_tables,
     describe,
     literal_default,
     migration_statements,
-    run_in_schema,
 )
-from harness.cdc.registry import SchemaRegistryClient
 from harness.checks.result import CheckResult
 from harness.checks.rows import no_duplicates, nothing_lost
 from harness.checks.statements import StatementWatcher, green_untouched
@@ -248,15 +246,11 @@ class SourceEvolutionRun:
             platform.writers[table].insert(rows[raw](count=self.spec.rows))
         self._settled("v1")
         raw = sorted(mapping)[0]
-        subject = f"{self.parts.deployer.topic(raw)}-value"
-        registry = SchemaRegistryClient(self.parts.registry.ccompat_url)
+        subject = platform.value_subject(raw)
         try:
-            change = evolve_source(
-                alter=lambda: run_in_schema(pg.dsn, self.schema, ";\n".join(statements),
-                                            what=f"--source-migration {self.spec.migration}"),
-                write_rows=lambda: self._write_evolved(mapping, rows),
-                registry=registry, subject=subject, connect=self.parts.connect,
-                connector=f"{self.name}-{mapping[raw]}", events=self.parts.events)
+            change = platform.evolve(mapping[raw], ";\n".join(statements),
+                                     lambda: self._write_evolved(mapping, rows),
+                                     what=f"--source-migration {self.spec.migration}")
         except SchemaEvolutionRejected as exc:
             self._add(CheckResult("schema_change_compatible", False, str(exc),
                                   {"subject": subject, "compatibility": "FULL_TRANSITIVE"}))
@@ -265,8 +259,6 @@ class SourceEvolutionRun:
                 r.new_name in running for r in plan.redeploy),
                 f"statements running: {running}", {"running": running}))
             return self.outcome("refused", plan)
-        finally:
-            registry.close()
         self._add(CheckResult("schema_change_compatible", True,
                               f"{subject}: versions {change.versions_before} -> "
                               f"{change.versions_after} under {change.compatibility}",

@@ -54,3 +54,40 @@ def test_a_column_the_statement_does_not_output_is_named_not_compared():
                              defaults={"tier": "standard"})
     assert result.ok and result.evidence["not_output"] == ["tier"]
     assert "not compared: ['tier']" in result.summary
+
+
+@pytest.fixture
+def accounts_repo(tmp_path):
+    from fixtures.reference import product_repository
+
+    return product_repository(tmp_path, product=ACCOUNTS,
+                              changes=["accounts_add_tier"]) / "pipelines"
+
+
+POSTGRES = ACCOUNTS / "postgres"
+
+
+def verify(repo, *extra):
+    from harness.cli import main
+
+    return main(["verify", "bluegreen", str(repo), "--from", "main", "--to",
+                 "accounts_add_tier", *extra])
+
+
+def test_cli_bad_inputs_exit_2_before_anything_starts(accounts_repo, tmp_path, capsys):
+    migration = str(POSTGRES / "migrations" / "add_tier.sql")
+    assert verify(accounts_repo, "--source-migration", migration) == 2
+    assert "--source-migration needs --source-ddl FILE" in capsys.readouterr().err
+    mixed = tmp_path / "mixed.sql"
+    mixed.write_text("ALTER TABLE accounts ADD COLUMN t text DEFAULT 'a'; DELETE FROM accounts")
+    assert verify(accounts_repo, "--source-ddl", str(POSTGRES / "accounts.sql"),
+                  "--source-migration", str(mixed)) == 2
+    assert "DELETE ... is not ALTER TABLE" in capsys.readouterr().err
+    assert verify(accounts_repo, "--source-ddl", str(POSTGRES / "accounts.sql"),
+                  "--source-migration", migration, "--cdc", "raw_accounts") == 2
+    assert "give RAW_TABLE=POSTGRES_TABLE" in capsys.readouterr().err
+    assert verify(accounts_repo, "--cdc", "raw_accounts=accounts") == 2
+    assert "belong to --source-migration" in capsys.readouterr().err
+    assert verify(accounts_repo, "--source-ddl", str(POSTGRES / "accounts.sql"),
+                  "--source-migration", migration, "--then", "promote-rollback") == 2
+    assert "ends with promote or rollback" in capsys.readouterr().err
