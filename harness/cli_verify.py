@@ -82,9 +82,43 @@ def cmd_verify_canary(args: argparse.Namespace) -> int:
             "health": args.health, "requests": requests, "name": args.name,
             "version_header": args.version_header or "", "rate_per_s": args.rate_per_s,
             "compression_factor": args.compression_factor, "expect": args.expect,
-            "approve": args.approve}
+            "approve": args.approve, **_parity_spec(args)}
     return verify_canary(spec, results_dir=args.results_dir or "cutover-results",
                          settings=_settings(args), as_json=args.json, progress=_progress)
+
+
+def _parity_spec(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``--parity`` options as spec keys (checked by ``verify_canary.check_spec``)."""
+    if not args.parity:
+        return {}
+    return {"parity": [{"pair": pair, "key": args.parity_key or "",
+                        "columns": args.parity_columns or ""} for pair in args.parity],
+            "parity_dsn": args.parity_dsn or "", "parity_catalog": args.parity_catalog or "",
+            "parity_catalog_uri": args.parity_catalog_uri or "",
+            "parity_warehouse": args.parity_warehouse or "",
+            "parity_budget_s": args.parity_budget_s}
+
+
+def _add_parity(c: Any) -> None:
+    gate = c.add_argument_group(
+        "parity gate: before any traffic moves, each PostgreSQL relation must agree by key "
+        "with its Iceberg table (fail: the run is blocked, the differing keys shown)")
+    gate.add_argument("--parity", action="append", metavar="SCHEMA.RELATION=DB.TABLE",
+                      help="a PostgreSQL table or view and the Iceberg table the canary "
+                           "reads instead (repeatable)")
+    gate.add_argument("--parity-key", metavar="COLS", help="key columns, comma-separated")
+    gate.add_argument("--parity-columns", metavar="COLS",
+                      help="columns compared (default: every column of the relation)")
+    gate.add_argument("--parity-dsn", metavar="DSN",
+                      help="PostgreSQL to read (default: the stack's)")
+    gate.add_argument("--parity-catalog", metavar="NAME",
+                      help="Iceberg catalog name (default: the stack's)")
+    gate.add_argument("--parity-catalog-uri", metavar="URI",
+                      help="SQLAlchemy URI of the Iceberg JDBC catalog (default: the stack's)")
+    gate.add_argument("--parity-warehouse", metavar="URI",
+                      help="Iceberg warehouse (default: the stack's)")
+    gate.add_argument("--parity-budget-s", type=float, default=30.0, metavar="S",
+                      help="how long the two sides may take to agree (default: 30)")
 
 
 def _add_verify_canary(kinds: Any, command: Any) -> None:
@@ -122,6 +156,7 @@ def _add_verify_canary(kinds: Any, command: Any) -> None:
     c.add_argument("--name", default="service", help="short name of the service")
     c.add_argument("--version-header", metavar="HEADER",
                    help="response header naming the version, if the service sets one")
+    _add_parity(c)
     c.add_argument("--json", action="store_true",
                    help="print one JSON object: outcome, steps, checks, report")
     c.add_argument("--results", dest="results_dir", metavar="DIR",

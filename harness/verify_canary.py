@@ -57,6 +57,7 @@ def check_spec(spec: dict[str, Any]) -> tuple[ServiceTarget, str]:
         version_header=spec.get("version_header", ""), requests=requests)
     policy = run_policy(values, root=spec["values_root"],
                         compression_factor=spec.get("compression_factor"))
+    parity_pairs(spec)
     described = (f"policy {spec['values_root']} in {values}: steps "
                  f"{'/'.join(map(str, policy.increments))} %, "
                  f"{policy.effective_stability_period_s:g} s each, analysis every "
@@ -65,6 +66,29 @@ def check_spec(spec: dict[str, Any]) -> tuple[ServiceTarget, str]:
                  f"{policy.promote_error_rate_pct:g} % and {policy.promote_latency_ms:g} ms, "
                  f"auto-promotion {'on' if policy.auto_promotion_enabled else 'off'}")
     return target, described
+
+
+def parity_pairs(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """``--parity`` entries as relation, table, key and columns.
+
+    Raises:
+        ConfigError: An entry is not ``SCHEMA.RELATION=DB.TABLE``, or has no key.
+    """
+    found = []
+    for entry in spec.get("parity") or []:
+        relation, sep, table = entry["pair"].partition("=")
+        if not sep or "." not in relation or "." not in table:
+            raise ConfigError(f"--parity {entry['pair']!r}: give SCHEMA.RELATION=DB.TABLE, "
+                              "e.g. serving.ticker_sentiment=lake.fct_ticker_sentiment")
+        key = [k.strip() for k in entry["key"].split(",") if k.strip()]
+        if not key:
+            raise ConfigError("--parity needs --parity-key COLS: the columns both sides "
+                              "are keyed by")
+        columns = [c.strip() for c in entry["columns"].split(",") if c.strip()]
+        found.append({"relation": relation, "table": table, "key": key, "columns": columns})
+    if spec.get("expect") == "blocked" and not found:
+        raise ConfigError("--expect blocked needs a gate: give --parity")
+    return found
 
 
 def verify_canary(spec: dict[str, Any], *, results_dir: str, settings: dict[str, str],
@@ -93,7 +117,9 @@ def verify_canary(spec: dict[str, Any], *, results_dir: str, settings: dict[str,
     outcome["report"] = report
     outcome["junit"] = str(invocation.results / "junit.xml")
     outcome["expected"] = spec["expect"]
-    ok = outcome["outcome"] == spec["expect"] and all(c["ok"] for c in outcome["checks"])
+    gate = outcome.get("figures", {}).get("gate")  # a blocking gate's check fails by design
+    ok = outcome["outcome"] == spec["expect"] and all(
+        c["ok"] for c in outcome["checks"] if c["name"] != gate or spec["expect"] != "blocked")
     if as_json:
         print(json.dumps(outcome, indent=2, default=str))
     else:

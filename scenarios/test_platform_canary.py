@@ -142,7 +142,7 @@ def test_a_source_schema_evolution_while_the_canary_serves_from_iceberg(
     serving = Serving(platform, platform_canary, scenario)
     writer = platform.writers["scores"]
     change = platform.evolve("scores", MIGRATION, lambda: writer.insert(
-        [{"id": 20_000_000 + i, "ticker": TICKERS[i % 20], "score": 0.1, "model": "m2"}
+        [{"id": 20_000_000 + i, "ticker": TICKERS[i % 20], "score": 0.1, "scorer": "m2"}
          for i in range(40)]))
     assert change.compatibility == "FULL_TRANSITIVE"
     assert len(change.versions_after) == len(change.versions_before) + 1
@@ -157,8 +157,8 @@ def test_a_source_schema_evolution_while_the_canary_serves_from_iceberg(
         assert platform.settle() is None
         rows = platform.parts.deployer.rows("src_scores_v2")
         carried = carried_columns(writer.ledger.live(), rows, key="id", sink="src_scores_v2",
-                                  defaults={"model": "baseline"})
+                                  defaults={"scorer": "baseline"})
     scenario.check(carried).require()
     assert 0 < carried.evidence["rows_with_default"] < carried.evidence["rows"]
-    assert {r["model"] for r in rows} == {"baseline", "m2"}
+    assert {r["scorer"] for r in rows} == {"baseline", "m2"}
     serving.every_request_answered()

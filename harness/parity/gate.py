@@ -138,3 +138,25 @@ def run_parity(check: ParityCheck, *, settle: Callable[[], str | None] | None = 
         progress(f"parity {check.name}, round {rounds}: {len(settled)} keys differ, "
                  f"{len(in_flight)} in flight; comparing again")
         pause(min(check.interval_s, max(0.0, check.budget_s - waited)))
+
+
+def parity_gate(checks: list[ParityCheck], *, settle: Callable[[], str | None] | None = None,
+                progress: Callable[[str], None] = lambda _m: None,
+                hold: Callable[[], Any] | None = None) -> Callable[[], CheckResult]:
+    """A canary gate (``CanaryRun(gate=...)``): every check must pass.
+
+    ``hold()`` returns a context manager the checks run inside (writes held still).
+    """
+    from contextlib import nullcontext
+
+    def gate() -> CheckResult:
+        with (hold() if hold is not None else nullcontext()):
+            results = [run_parity(c, settle=settle, progress=progress).result()
+                       for c in checks]
+        if len(results) == 1:
+            return results[0]
+        failed = [r for r in results if not r.ok]
+        return CheckResult("parity", not failed,
+                           "; ".join(r.summary for r in (failed or results)),
+                           {r.name: r.evidence for r in results})
+    return gate

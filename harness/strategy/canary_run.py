@@ -130,7 +130,8 @@ class CanaryRun:
         self.workdir, self.events, self.progress = Path(workdir), events, progress
         self.record = record or (lambda _c: None)
         self.approve = approve
-        self.gate = gate  # e.g. the parity of the canary's backend; runs before 0 → 10 %
+        self.gate = gate  # e.g. the parity of the canary's backend; runs before 0 -> 10 %
+        self.gate_result: CheckResult | None = None
         self.grace_s = grace_s if grace_s is not None else \
             max(3.0, 3 * policy.effective_analysis_interval_s)
         self.router = HaproxyRouter(wiring.admin_socket, wiring.backend)
@@ -265,7 +266,7 @@ class CanaryRun:
     def _run_gate(self) -> CanaryOutcome | None:
         """Run the gate; a failing gate ends the run before the canary takes a request."""
         self.progress("gate: checking before any traffic moves")
-        result = self.gate() if self.gate is not None else None
+        result = self.gate_result = self.gate() if self.gate is not None else None
         if result is None:
             return None
         self.record(result)
@@ -277,7 +278,7 @@ class CanaryRun:
         self.load.stop()
         self.sampler.stop()
         outcome = CanaryOutcome("blocked", 0, result.summary, [], [result],
-                                {"requests": len(self.load.snapshot())})
+                                {"requests": len(self.load.snapshot()), "gate": result.name})
         self.events.emit("canary.outcome", outcome="blocked", weight=0,
                          summary=outcome.summary())
         return outcome
@@ -309,7 +310,8 @@ class CanaryRun:
         failed = first_fail(e.details for e in self.events.of_kind("canary.analysis"))
         if self.faults_on_at is not None and failed is not None:
             figures["fault_to_verdict_s"] = round(float(failed["at"]) - self.faults_on_at, 2)
-        result = CanaryOutcome(outcome, weight, state.reason, tracker.steps, checks,
+        gated = [self.gate_result] if self.gate_result is not None else []
+        result = CanaryOutcome(outcome, weight, state.reason, tracker.steps, gated + checks,
                                figures, state.to_json())
         self.events.emit("canary.outcome", outcome=outcome, weight=weight,
                          summary=result.summary())

@@ -38,7 +38,7 @@ from harness.errors import ConfigError
 from harness.events import EventLog
 from harness.flink.rest import FlinkRestClient
 from harness.flink.settle import Settler
-from harness.parity import DiffSpec, IcebergSide, ParityCheck, PostgresRelation, run_parity
+from harness.parity import DiffSpec, IcebergSide, ParityCheck, PostgresRelation, parity_gate
 from harness.pipeline.dialect import KafkaTarget
 from harness.pipeline.gitrefs import changed_tables_between
 from harness.pipeline.model import PipelineModel
@@ -256,24 +256,23 @@ class Platform:
              progress: Callable[[str], None] = lambda _m: None) -> Callable[[], CheckResult]:
         """A canary gate: every check must pass; the writes of ``hold`` pause meanwhile
         (an aggregate of a table written every moment never holds still)."""
-        def gate() -> CheckResult:
-            with ExitStack() as held:
+        @contextmanager
+        def held() -> Iterator[None]:
+            with ExitStack() as stack:
                 for table in hold:
                     if table in self.loops:
-                        held.enter_context(self.loops[table].held())
-                results = [run_parity(c, settle=self.settle, progress=progress).result()
-                           for c in checks]
-            for result in results:
-                self.parts.events.emit("parity", name=result.name, ok=result.ok,
-                                       summary=result.summary,
-                                       rounds=result.evidence.get("rounds"),
-                                       seconds=result.evidence.get("seconds"))
-            failed = [r for r in results if not r.ok]
-            if len(results) == 1:
-                return results[0]
-            return CheckResult("parity", not failed, "; ".join(r.summary for r in
-                                                               (failed or results)),
-                               {r.name: r.evidence for r in results})
+                        stack.enter_context(self.loops[table].held())
+                yield
+
+        inner = parity_gate(list(checks), settle=self.settle, progress=progress, hold=held)
+
+        def gate() -> CheckResult:
+            result = inner()
+            self.parts.events.emit("parity", name=result.name, ok=result.ok,
+                                   summary=result.summary,
+                                   rounds=result.evidence.get("rounds"),
+                                   seconds=result.evidence.get("seconds"))
+            return result
         return gate
 
     def close_parts(self) -> None:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from fixtures.canary import VALUES, data_tier_target, seed_tables
@@ -88,20 +89,48 @@ def test_expecting_promotion_of_a_failing_canary_exits_1(tmp_path):
     assert outcome["outcome"] == "rolled_back"
 
 
-def test_data_tier_through_the_cli_is_promoted(tmp_path, postgres, iceberg, namespace):
+def data_tier_args(tmp_path, postgres, iceberg, namespace):
+    """The data tier as a team passes it, with the parity gate of its two backends (the
+    session stack's PostgreSQL and Iceberg, which the run's own stack does not hold)."""
     identifier = seed_tables(postgres=postgres, iceberg=iceberg, namespace=namespace)
     target = data_tier_target(postgres=postgres, iceberg=iceberg, schema=namespace.schema,
                               identifier=identifier)
     requests = tmp_path / "requests.txt"
     requests.write_text("".join(f"{m} {p}\n" for m, p, _ in target.requests))
-    done, outcome = verify(
-        tmp_path, "--stable", shlex.join(target.stable.command),
-        "--canary", shlex.join(target.canary.command), "--values", str(VALUES),
-        "--compression-factor", "150", "--approve", "--requests", str(requests),
-        "--version-header", "X-Data-Tier-Version", "--name", "data-tier")
+    return ["--stable", shlex.join(target.stable.command),
+            "--canary", shlex.join(target.canary.command), "--values", str(VALUES),
+            "--compression-factor", "150", "--approve", "--requests", str(requests),
+            "--version-header", "X-Data-Tier-Version", "--name", "data-tier",
+            "--parity", f"{namespace.schema}.ticker_sentiment={identifier}",
+            "--parity-key", "ticker", "--parity-dsn", postgres.dsn,
+            "--parity-catalog", iceberg.catalog, "--parity-catalog-uri",
+            iceberg.sqlalchemy_uri, "--parity-warehouse", iceberg.warehouse]
+
+
+def test_data_tier_through_the_cli_passes_its_parity_gate_and_is_promoted(
+        tmp_path, postgres, iceberg, namespace):
+    done, outcome = verify(tmp_path, *data_tier_args(tmp_path, postgres, iceberg, namespace))
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     assert outcome["outcome"] == "promoted"
     assert all(c["ok"] for c in outcome["checks"]), outcome["checks"]
+    gate = outcome["checks"][0]
+    assert gate["name"] == "parity_ticker_sentiment" and "agree: 60 rows" in gate["summary"]
+
+
+def test_backends_that_differ_block_the_canary_with_the_key(tmp_path, postgres, iceberg,
+                                                            namespace):
+    args = data_tier_args(tmp_path, postgres, iceberg, namespace)
+    with psycopg.connect(postgres.dsn, autocommit=True) as conn:  # PostgreSQL moved on
+        conn.execute(f'UPDATE "{namespace.schema}".ticker_sentiment SET score_count = 99 '
+                     "WHERE ticker = 'T007'".encode())
+    done, outcome = verify(tmp_path, *args, "--parity-budget-s", "2", "--expect", "blocked")
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    assert outcome["outcome"] == "blocked" and outcome["decided_at_weight"] == 0
+    (check,) = outcome["checks"]
+    assert not check["ok"] and "unchanged in PostgreSQL" in check["summary"]
+    (difference,) = check["evidence"]["differences"]
+    assert difference["key"] == {"ticker": "T007"} and difference["columns"] == ["score_count"]
+    assert difference["left"]["score_count"] == 99 and difference["right"]["score_count"] == 17
 
 
 def test_bad_input_exits_2_before_anything_starts(tmp_path):
@@ -113,3 +142,11 @@ def test_bad_input_exits_2_before_anything_starts(tmp_path):
                      "--values", str(POLICIES / "inventory-values.yaml"), timeout=60)
     assert done.returncode == 2
     assert "dataTier.canary" in done.stderr and "--values-root" in done.stderr
+    done, _ = verify(tmp_path, "--stable", INVENTORY, "--canary", INVENTORY,
+                     "--values", str(POLICIES / "inventory-values.yaml"),
+                     "--values-root", "inventory.rollout", "--parity", "t=u", timeout=60)
+    assert done.returncode == 2 and "SCHEMA.RELATION=DB.TABLE" in done.stderr
+    done, _ = verify(tmp_path, "--stable", INVENTORY, "--canary", INVENTORY,
+                     "--values", str(POLICIES / "inventory-values.yaml"),
+                     "--values-root", "inventory.rollout", "--expect", "blocked", timeout=60)
+    assert done.returncode == 2 and "--expect blocked needs a gate" in done.stderr
