@@ -4,8 +4,8 @@ The table (``--rows``, default 1M: id, owner, balance) is generated in PostgreSQ
 copied into an Iceberg table of the stack's catalog, and then 20 rows differ (10 changed,
 5 deleted, 5 added on the PostgreSQL side). Each run reads both sides and diffs them.
 Anchors in the same run: a raw ``COPY ... TO STDOUT`` of the table (bytes only, no
-parsing) and a raw read of the Iceberg data files, so the figures compare with what the
-machine does at all, not with another day's numbers.
+parsing) and a raw pyarrow read of the Iceberg data files (no catalog, no deletes), so
+the figures compare with what the machine does at all, not with another day's numbers.
 """
 
 from __future__ import annotations
@@ -40,6 +40,16 @@ def _raw_copy(dsn: str, table: str) -> int:
     return size
 
 
+def _raw_parquet(endpoint: IcebergEndpoint, identifier: str) -> int:
+    """Read the table's data files with pyarrow alone: no catalog, no deletes applied."""
+    import pyarrow.parquet as pq
+
+    with open_catalog(endpoint) as catalog:
+        tasks = catalog.load_table(identifier).scan().plan_files()
+        paths = [t.file.file_path.removeprefix("file://").removeprefix("file:") for t in tasks]
+    return sum(pq.read_table(path).num_rows for path in paths)
+
+
 def bench_parity(config: Config, *, rows: int = 1_000_000, runs: int = 3,
                  progress: Callable[[str], None] = print) -> dict[str, Any]:
     with Stack(config, progress=progress) as stack:
@@ -68,11 +78,13 @@ def bench_parity(config: Config, *, rows: int = 1_000_000, runs: int = 3,
                          " (-4, 'x', 0), (-5, 'x', 0)".encode())
         side = IcebergSide(iceberg, identifier)
         samples: dict[str, list[float]] = {k: [] for k in (
-            "raw_copy_s", "postgres_read_s", "iceberg_read_s", "diff_s", "total_s")}
+            "raw_copy_s", "raw_parquet_s", "postgres_read_s", "iceberg_read_s", "diff_s",
+            "total_s")}
         differing = 0
         for run in range(runs):
             progress(f"run {run + 1} of {runs}")
             samples["raw_copy_s"].append(_timed(lambda: _raw_copy(pg.dsn, table))[0])
+            samples["raw_parquet_s"].append(_timed(lambda: _raw_parquet(iceberg, identifier))[0])
             read_pg, snapshot = _timed(relation.snapshot)
             read_ice, right = _timed(side.read)
             spent, diff = _timed(lambda s=snapshot, r=right: diff_tables(  # type: ignore[misc]
@@ -93,6 +105,8 @@ def bench_parity(config: Config, *, rows: int = 1_000_000, runs: int = 3,
         "end_to_end_rows_per_s": round(rows / median["total_s"]),
         "raw_copy_rows_per_s": round(rows / median["raw_copy_s"]),
         "postgres_read_vs_raw_copy": round(median["raw_copy_s"] / median["postgres_read_s"], 2),
+        "iceberg_read_vs_raw_parquet": round(median["raw_parquet_s"] / median["iceberg_read_s"],
+                                             2),
         **{k: round(v, 3) for k, v in median.items()},
         "samples": {k: [round(x, 3) for x in v] for k, v in samples.items()},
     }

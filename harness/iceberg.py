@@ -56,36 +56,50 @@ def read_table(endpoint: IcebergEndpoint, identifier: str) -> pa.Table:
 
 
 def merge_on_read(table: Table) -> pa.Table:
-    """Apply the table's position and equality deletes to its data files."""
+    """Apply the table's position and equality deletes to its data files.
+
+    A snapshot without delete files is its data files as they are (no copy, no join);
+    the bookkeeping columns (sequence number, and file and position for position
+    deletes) are added only when some delete file needs them.
+    """
     schema = table.schema()
     names = [field.name for field in schema.fields]
     snapshot = table.current_snapshot()
     if snapshot is None:
         return schema.as_arrow().empty_table()
-    data: list[pa.Table] = []
+    data: list[tuple[str, int, pa.Table]] = []
     positions: list[pa.Table] = []
     equalities: dict[tuple[str, ...], list[pa.Table]] = {}
     for manifest in snapshot.manifests(table.io):
         for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True):
             file, seq = entry.data_file, entry.sequence_number or 0
             if file.content == DataFileContent.DATA:
-                rows = _read(file.file_path, names)
-                data.append(rows.append_column("_file", pa.array([file.file_path] * len(rows)))
-                            .append_column("_pos", pa.array(range(len(rows)), pa.int64()))
-                            .append_column("_seq", pa.array([seq] * len(rows), pa.int64())))
+                data.append((file.file_path, seq, _read(file.file_path, names)))
             elif file.content == DataFileContent.POSITION_DELETES:
                 rows = _read(file.file_path, ["file_path", "pos"])
-                positions.append(rows.append_column("_seq", pa.array([seq] * len(rows),
-                                                                      pa.int64())))
+                positions.append(rows.append_column("_seq", _repeat(seq, len(rows))))
             else:
                 keys = [schema.find_field(i).name for i in file.equality_ids or []]
                 rows = _read(file.file_path, keys)
-                equalities.setdefault(tuple(keys), []).append(rows.append_column(
-                    "_seq", pa.array([seq] * len(rows), pa.int64())))
+                equalities.setdefault(tuple(keys), []).append(
+                    rows.append_column("_seq", _repeat(seq, len(rows))))
     if not data:
         return schema.as_arrow().empty_table()
-    return _apply_deletes(pa.concat_tables(data, promote_options="default"), positions,
+    if not positions and not equalities:
+        return pa.concat_tables([rows for _, _, rows in data], promote_options="default")
+    marked = []
+    for path, seq, rows in data:
+        rows = rows.append_column("_seq", _repeat(seq, len(rows)))
+        if positions:
+            rows = rows.append_column("_file", pa.repeat(pa.scalar(path), len(rows))) \
+                .append_column("_pos", pa.array(range(len(rows)), pa.int64()))
+        marked.append(rows)
+    return _apply_deletes(pa.concat_tables(marked, promote_options="default"), positions,
                           equalities, names)
+
+
+def _repeat(value: int, count: int) -> pa.Array:
+    return pa.repeat(pa.scalar(value, pa.int64()), count)
 
 
 def _apply_deletes(data: pa.Table, positions: list[pa.Table],
