@@ -20,6 +20,7 @@ from harness.data.schema import (
     parse_type,
     primary_key_from_ddl,
 )
+from harness.data.write_loop import WriteLoop
 
 __all__ = [
     "Column",
@@ -39,6 +40,7 @@ __all__ = [
     "RowLedger",
     "SchemaError",
     "ValueFactory",
+    "WriteLoop",
     "columns_from_ddl",
     "parse_type",
     "primary_key_from_ddl",

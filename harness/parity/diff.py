@@ -151,8 +151,7 @@ def _families(left: pa.Table, right: pa.Table, names: list[str]) -> dict[str, st
 
 
 def _normal(column: str, family: str, decimals: int) -> str:
-    ref = f'CAST("{column}" AS {family})'
-    return f"round({ref}, {decimals})" if family == "DOUBLE" else ref
+    return f'round("{column}", {decimals})' if family == "DOUBLE" else f'"{column}"'
 
 
 def _check_columns(table: pa.Table, name: str, wanted: list[str]) -> None:
@@ -178,12 +177,13 @@ def diff_tables(left: pa.Table, right: pa.Table, spec: DiffSpec, *, left_name: s
     con = duckdb.connect()
     con.register("l_raw", left.select(key + values))
     con.register("r_raw", right.select(key + values))
-    normal = ", ".join(f'{_normal(c, families[c], spec.float_decimals)} AS "{c}"'
-                       for c in key + values)
-    all_cols = ", ".join(f'"{c}"' for c in key + values)
-    for side in ("l", "r"):  # the hash is over the normalized values
-        con.execute(f"CREATE TEMP TABLE {side} AS SELECT *, hash({all_cols}) AS _h FROM "
-                    f"(SELECT {normal} FROM {side}_raw)")
+    # Each side keeps its values cast to the family (compared with a tolerance, row by
+    # row) and hashes them rounded (so a checksum does not see float noise).
+    cast = ", ".join(f'CAST("{c}" AS {families[c]}) AS "{c}"' for c in key + values)
+    rounded = ", ".join(_normal(c, families[c], spec.float_decimals) for c in key + values)
+    for side in ("l", "r"):
+        con.execute(f"CREATE TEMP TABLE {side} AS SELECT *, hash({rounded}) AS _h FROM "
+                    f"(SELECT {cast} FROM {side}_raw)")
     lead = f'"{key[0]}"'
     # Range starts: quantiles of the leading key over a sample of both sides; a range is
     # [lo, next lo), and segment 0 holds NULL leading keys and keys below the first start.

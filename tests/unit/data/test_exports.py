@@ -1,6 +1,7 @@
 import harness.data
 
-MODULES = {"generator", "injector", "ledger", "plan", "postgres_writer", "product", "schema"}
+MODULES = {"generator", "injector", "ledger", "plan", "postgres_writer", "product", "schema",
+           "write_loop"}
 
 
 def test_public_names_are_exported_deliberately():

@@ -78,3 +78,13 @@ def test_errors_name_the_column():
         diff_tables(left, clash, DiffSpec(("id",)))
     with pytest.raises(ParityError, match="at least one key"):
         DiffSpec(())
+
+
+def test_values_either_side_of_a_rounding_boundary_agree():
+    # Rounded to 6 decimals they are 0.026437 and 0.026438: only the checksum of their
+    # range differs, and the row-by-row comparison (on the values) finds them equal.
+    left = accounts([1, 2], [0.0264374999, 5.0])
+    right = accounts([1, 2], [0.0264375001, 5.0])
+    diff = diff_tables(left, right, DiffSpec(("id",)))
+    assert diff.ok, diff.summary()
+    assert not diff_tables(left, accounts([1, 2], [0.02644, 5.0]), DiffSpec(("id",))).ok
