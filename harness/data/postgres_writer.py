@@ -68,10 +68,17 @@ class PostgresWriter:
         self.target = sql.Identifier(schema, table)
         self.key = key
         self.ledger = RowLedger()
+        # One transaction at a time: a background WriteLoop and the test thread share the
+        # connection, and interleaved statements would land in each other's transaction.
+        self._lock = threading.RLock()
 
     def insert(self, rows: Sequence[Mapping[str, Any]], *, copy: bool = False) -> Commit:
         """Insert rows in one transaction: multi-row INSERTs (one WAL record per row), or
         COPY when ``copy`` (faster, but see the module docstring about restarts)."""
+        with self._lock:
+            return self._insert(rows, copy=copy)
+
+    def _insert(self, rows: Sequence[Mapping[str, Any]], *, copy: bool) -> Commit:
         columns = list(rows[0])
         names = sql.SQL(", ").join(map(sql.Identifier, columns))
         with self.conn.cursor() as cur:
@@ -92,6 +99,10 @@ class PostgresWriter:
 
     def update(self, rows: Sequence[Mapping[str, Any]]) -> Commit:
         """Update rows by key (each mapping holds the key and the columns to set)."""
+        with self._lock:
+            return self._update(rows)
+
+    def _update(self, rows: Sequence[Mapping[str, Any]]) -> Commit:
         with self.conn.cursor() as cur:
             for row in rows:
                 assignments = sql.SQL(", ").join(
@@ -104,16 +115,18 @@ class PostgresWriter:
 
     def delete(self, keys: Iterable[Any]) -> Commit:
         rows = [{self.key: k} for k in keys]
-        with self.conn.cursor() as cur:
-            cur.executemany(sql.SQL("DELETE FROM {} WHERE {} = %s").format(
-                self.target, sql.Identifier(self.key)), [(r[self.key],) for r in rows])
-        return self._commit("delete", rows)
+        with self._lock:
+            with self.conn.cursor() as cur:
+                cur.executemany(sql.SQL("DELETE FROM {} WHERE {} = %s").format(
+                    self.target, sql.Identifier(self.key)), [(r[self.key],) for r in rows])
+            return self._commit("delete", rows)
 
     def execute(self, statement: str) -> None:
         """Run DDL (e.g. ALTER TABLE ... ADD COLUMN) in its own transaction."""
-        with self.conn.cursor() as cur:
-            cur.execute(statement.encode())
-        self.conn.commit()
+        with self._lock:
+            with self.conn.cursor() as cur:
+                cur.execute(statement.encode())
+            self.conn.commit()
 
     def _commit(self, op: str, rows: Sequence[Mapping[str, Any]]) -> Commit:
         with self.conn.cursor() as cur:
@@ -125,7 +138,8 @@ class PostgresWriter:
         return commit
 
     def close(self) -> None:
-        self.conn.close()
+        with self._lock:
+            self.conn.close()
 
     def __enter__(self) -> PostgresWriter:
         return self
