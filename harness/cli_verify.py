@@ -35,6 +35,12 @@ def cmd_verify_source_evolution(args: argparse.Namespace) -> int:
     if not args.source_ddl:
         raise CutoverError("--source-migration needs --source-ddl FILE: the CREATE TABLE "
                            "statements of the captured PostgreSQL tables")
+    unsupported = [flag for flag, given in (("--table-list", args.table_list),
+                                            ("--iceberg-sinks", args.iceberg_sinks)) if given]
+    if unsupported:
+        raise CutoverError(f"{', '.join(unsupported)} cannot be combined with "
+                           "--source-migration (a source evolution feeds its product through "
+                           "CDC and checks its Kafka tables)")
     spec = SourceEvolutionSpec(
         pipelines=Path(args.pipelines_dir).resolve(), from_ref=args.from_ref,
         to_ref=args.to_ref, source_ddl=Path(args.source_ddl).resolve(),

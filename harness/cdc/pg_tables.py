@@ -188,12 +188,37 @@ def migration_statements(path: Path) -> list[str]:
     return statements
 
 
+_ALTERED = re.compile(r'ALTER\s+TABLE\s+(?:ONLY\s+)?(?:IF\s+EXISTS\s+)?((?:"(?:[^"]|"")+"|[\w$]+)'
+                      r'(?:\s*\.\s*(?:"(?:[^"]|"")+"|[\w$]+))?)', re.IGNORECASE)
+
+
+def altered_table(statement: str) -> str:
+    """The table an ALTER TABLE statement alters, as the catalog names it (unqualified;
+    unquoted names folded to lower case)."""
+    match = _ALTERED.match(statement.strip())
+    if match is None:
+        return ""
+    last = re.split(r'\s*\.\s*(?=(?:[^"]*"[^"]*")*[^"]*$)', match.group(1))[-1]
+    return last[1:-1].replace('""', '"') if last.startswith('"') else last.lower()
+
+
+def constant_default(column: PgColumn) -> bool:
+    """Whether the column's DEFAULT is one value for every old row (a literal or NULL),
+    not an expression such as ``now()``."""
+    if column.default is None:
+        return True
+    text = column.default.split("::")[0].strip()
+    return not re.search(r"[()]", text) and not text.upper().startswith("CURRENT_")
+
+
 def literal_default(column: PgColumn) -> object:
     """The value an old row reads for an added column: its DEFAULT as a Python value
     (``'standard'::text`` -> ``standard``, ``0`` -> 0), or None."""
     if column.default is None:
         return None
     text = column.default.split("::")[0].strip()
+    if text.upper() == "NULL":
+        return None
     if text.startswith("'") and text.endswith("'"):
         return text[1:-1].replace("''", "'")
     if text.lower() in ("true", "false"):

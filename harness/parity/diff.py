@@ -124,6 +124,11 @@ _FAMILIES = (
 )
 
 
+def quote(name: str) -> str:
+    """A SQL identifier, quotes doubled."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _family(name: str, dtype: pa.DataType) -> str:
     if pa.types.is_timestamp(dtype) and dtype.tz is not None:
         return "TIMESTAMPTZ"
@@ -150,8 +155,16 @@ def _families(left: pa.Table, right: pa.Table, names: list[str]) -> dict[str, st
     return families
 
 
+def _cast(column: str, family: str) -> str:
+    """The value in its family; a time with a zone as epoch microseconds (one instant,
+    whatever the zone each side wrote it in)."""
+    if family == "TIMESTAMPTZ":
+        return f"epoch_us(CAST({quote(column)} AS TIMESTAMPTZ))"
+    return f"CAST({quote(column)} AS {family})"
+
+
 def _normal(column: str, family: str, decimals: int) -> str:
-    return f'round("{column}", {decimals})' if family == "DOUBLE" else f'"{column}"'
+    return f"round({quote(column)}, {decimals})" if family == "DOUBLE" else quote(column)
 
 
 def _check_columns(table: pa.Table, name: str, wanted: list[str]) -> None:
@@ -179,12 +192,12 @@ def diff_tables(left: pa.Table, right: pa.Table, spec: DiffSpec, *, left_name: s
     con.register("r_raw", right.select(key + values))
     # Each side keeps its values cast to the family (compared with a tolerance, row by
     # row) and hashes them rounded (so a checksum does not see float noise).
-    cast = ", ".join(f'CAST("{c}" AS {families[c]}) AS "{c}"' for c in key + values)
+    cast = ", ".join(f"{_cast(c, families[c])} AS {quote(c)}" for c in key + values)
     rounded = ", ".join(_normal(c, families[c], spec.float_decimals) for c in key + values)
     for side in ("l", "r"):
         con.execute(f"CREATE TEMP TABLE {side} AS SELECT *, hash({rounded}) AS _h FROM "
                     f"(SELECT {cast} FROM {side}_raw)")
-    lead = f'"{key[0]}"'
+    lead = quote(key[0])
     # Range starts: quantiles of the leading key over a sample of both sides; a range is
     # [lo, next lo), and segment 0 holds NULL leading keys and keys below the first start.
     fractions = ", ".join(str(i / spec.segments) for i in range(1, spec.segments))
@@ -225,11 +238,11 @@ def _range(lead: str, segment: int, starts: list[Any]) -> str:
 
 
 def _equal(column: str, family: str, decimals: int) -> str:
-    a, b = f'a."{column}"', f'b."{column}"'
-    if family == "DOUBLE":
+    a, b = f"a.{quote(column)}", f"b.{quote(column)}"
+    if family == "DOUBLE":  # NULL against a value is a difference, not "unknown"
         tol = f"1e-{decimals}"
-        return (f"({a} IS NOT DISTINCT FROM {b} OR abs({a} - {b}) <= {tol} * "
-                f"greatest(1.0, abs({a}), abs({b})))")
+        return (f"({a} IS NOT DISTINCT FROM {b} OR coalesce(abs({a} - {b}) <= {tol} * "
+                f"greatest(1.0, abs({a}), abs({b})), false))")
     return f"{a} IS NOT DISTINCT FROM {b}"
 
 
@@ -245,7 +258,7 @@ def _row_differences(con: duckdb.DuckDBPyConnection, key: list[str], values: lis
     for side in ("l", "r"):
         con.execute(f"CREATE TEMP TABLE {side}_seg AS SELECT * FROM {side} WHERE {where}",
                     used)
-    keys = ", ".join(f'"{k}"' for k in key)
+    keys = ", ".join(quote(k) for k in key)
     found: list[KeyDifference] = []
     for side, name in (("l", "left"), ("r", "right")):
         for row in con.execute(f"SELECT {keys}, count(*) FROM {side}_seg GROUP BY {keys} "
@@ -255,12 +268,12 @@ def _row_differences(con: duckdb.DuckDBPyConnection, key: list[str], values: lis
                                        "duplicate", left=copies if name == "left" else None,
                                        right=copies if name == "right" else None))
     dup = {tuple(d.key.values()) for d in found}
-    on = " AND ".join(f'a."{k}" IS NOT DISTINCT FROM b."{k}"' for k in key)
-    ka = ", ".join(f'a."{k}"' for k in key)
-    kb = ", ".join(f'b."{k}"' for k in key)
+    on = " AND ".join(f"a.{quote(k)} IS NOT DISTINCT FROM b.{quote(k)}" for k in key)
+    ka = ", ".join(f"a.{quote(k)}" for k in key)
+    kb = ", ".join(f"b.{quote(k)}" for k in key)
     same = [f"({_equal(c, families[c], spec.float_decimals)})" for c in values]
     selected = [ka, kb, "a._h IS NOT NULL", "b._h IS NOT NULL",
-                *(f'a."{c}"' for c in values), *(f'b."{c}"' for c in values), *same]
+                *(f"a.{quote(c)}" for c in values), *(f"b.{quote(c)}" for c in values), *same]
     sql = (f"SELECT {', '.join(selected)} FROM l_seg a FULL OUTER JOIN r_seg b ON {on} "
            f"WHERE a._h IS NULL OR b._h IS NULL OR NOT ({' AND '.join(same) or 'true'}) "
            f"ORDER BY {ka} NULLS LAST, {kb} NULLS LAST")

@@ -23,7 +23,7 @@ import duckdb
 import pyarrow as pa
 
 from harness.checks.result import CheckResult
-from harness.parity.diff import DiffSpec, KeyDifference, TableDiff, diff_tables
+from harness.parity.diff import DiffSpec, KeyDifference, TableDiff, diff_tables, quote
 from harness.parity.sources import IcebergSide, PostgresRelation, PostgresSnapshot
 
 RECHECK_KEYS = 10_000  # differing keys re-read from PostgreSQL per round
@@ -90,7 +90,7 @@ def _subset(table: pa.Table, key: tuple[str, ...], keys: list[dict[str, Any]]) -
     con = duckdb.connect()
     con.register("t", table)
     con.register("w", wanted)
-    on = " AND ".join(f't."{k}" IS NOT DISTINCT FROM w."{k}"' for k in key)
+    on = " AND ".join(f"t.{quote(k)} IS NOT DISTINCT FROM w.{quote(k)}" for k in key)
     result: pa.Table = con.sql(f"SELECT t.* FROM t SEMI JOIN w ON {on}").to_arrow_table()
     con.close()
     return result
@@ -107,15 +107,15 @@ def _split(check: ParityCheck, snapshot: PostgresSnapshot, diff: TableDiff) \
     return settled, [d for d in diff.differences if tuple(d.key.values()) in changed]
 
 
-def run_parity(check: ParityCheck, *, settle: Callable[[], str | None] | None = None,
+def run_parity(check: ParityCheck, *, settle: Callable[[float], str | None] | None = None,
                progress: Callable[[str], None] = lambda _m: None,
                clock: Callable[[], float] = time.monotonic,
                pause: Callable[[float], None] = time.sleep) -> ParityVerdict:
     """Compare until the two sides agree at a source LSN or ``check.budget_s`` passes.
 
-    ``settle()`` waits until the pipeline consumed everything the source wrote so far
-    and returns None, or returns why it did not (the gate goes on and the reason is
-    evidence).
+    ``settle(timeout_s)`` waits (at most the budget left) until the pipeline consumed
+    everything the source wrote so far and returns None, or returns why it did not (the
+    gate goes on and the reason is evidence).
 
     Raises:
         ParityError: A side cannot be read or the two cannot be compared (names why).
@@ -125,7 +125,8 @@ def run_parity(check: ParityCheck, *, settle: Callable[[], str | None] | None = 
     while True:
         rounds += 1
         snapshot = check.postgres.snapshot()
-        problem = settle() if settle is not None else None
+        left = max(1.0, check.budget_s - (clock() - started))
+        problem = settle(left) if settle is not None else None
         diff = diff_tables(snapshot.table, check.iceberg.read(), check.spec,
                            left_name=check.postgres.label, right_name=check.iceberg.label)
         waited = clock() - started
@@ -140,7 +141,8 @@ def run_parity(check: ParityCheck, *, settle: Callable[[], str | None] | None = 
         pause(min(check.interval_s, max(0.0, check.budget_s - waited)))
 
 
-def parity_gate(checks: list[ParityCheck], *, settle: Callable[[], str | None] | None = None,
+def parity_gate(checks: list[ParityCheck], *,
+                settle: Callable[[float], str | None] | None = None,
                 progress: Callable[[str], None] = lambda _m: None,
                 hold: Callable[[], Any] | None = None) -> Callable[[], CheckResult]:
     """A canary gate (``CanaryRun(gate=...)``): every check must pass.

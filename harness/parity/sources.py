@@ -88,6 +88,9 @@ class PostgresRelation:
     def _copy(self, conn: psycopg.Connection[Any], query: sql.Composed) -> pa.Table:
         try:
             with conn.cursor() as cur:
+                # Times as pyarrow parses them, whatever the server's defaults.
+                cur.execute("SET LOCAL DateStyle TO ISO, YMD" if not conn.autocommit
+                            else "SET DateStyle TO ISO, YMD")
                 cur.execute(sql.SQL("{} LIMIT 0").format(query))
                 names = [d.name for d in cur.description or []]
                 types = {d.name: _ARROW_TYPES.get(d.type_code, pa.string())
@@ -102,11 +105,13 @@ class PostgresRelation:
         if not buffer.tell():
             return pa.schema([(n, types[n]) for n in names]).empty_table()
         buffer.seek(0)
+        # A one-column NULL row is an empty line: kept. Booleans are t/f in PostgreSQL.
         return pacsv.read_csv(
             buffer, read_options=pacsv.ReadOptions(column_names=names),
+            parse_options=pacsv.ParseOptions(ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
                 column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False,
-                null_values=[""]))
+                null_values=[""], true_values=["t"], false_values=["f"]))
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,12 @@ Usable from a plain script::
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +112,12 @@ class Platform:
     connectors: list[str] = field(default_factory=list)
 
     def slot(self, capture: Capture) -> str:
-        return f"slot_{self.name}_{capture.table}".replace("-", "_")
+        """The replication slot of ``capture``: ``[a-z0-9_]``, at most 63 characters."""
+        name = re.sub(r"[^a-z0-9_]", "_", f"slot_{self.name}_{capture.table}".lower())
+        if len(name) <= 63:
+            return name
+        digest = hashlib.sha1(name.encode()).hexdigest()[:8]
+        return f"{name[:54]}_{digest}"
 
     def start(self) -> Platform:
         """Create the tables, start capturing them, deploy the statements and the sinks."""
@@ -224,7 +232,7 @@ class Platform:
             if sink in deployer.statements:
                 deployer.stop(sink)
 
-    def settle(self) -> str | None:
+    def settle(self, timeout_s: float | None = None) -> str | None:
         """Wait until every statement consumed its input and the sinks committed it;
         None, or why not (a stopped statement, a timeout). Inputs must hold still for a
         moment, so hold the writes meanwhile (:meth:`WriteLoop.held`)."""
@@ -232,7 +240,7 @@ class Platform:
         jobs = {n: s.job_id or "" for n, s in p.deployer.statements.items()}
         try:
             with Settler(p.rest, p.deployer.target.bootstrap_servers) as settler:
-                settler.wait(jobs, timeout_s=self.settle_timeout_s)
+                settler.wait(jobs, timeout_s=timeout_s or self.settle_timeout_s)
                 prefix = IcebergSinks.statement("")
                 wanted = {n.removeprefix(prefix): settler.proven_checkpoint(j)
                           for n, j in jobs.items() if n.startswith(prefix)}
@@ -281,16 +289,23 @@ class Platform:
         self.parts.connect.close()
 
     def close(self) -> None:
+        """Stop writes, statements and connectors, close writers, drop the slots: every
+        step runs even when one fails (a leftover slot pins WAL on the shared server);
+        the first failure is raised at the end."""
         p = self.parts
-        for loop in self.loops.values():
-            loop.stop()
-        p.deployer.stop_all()
-        for connector in self.connectors:
-            p.connect.delete(connector)
-        for writer in self.writers.values():
-            writer.close()
-        for capture in self.captures:
-            drop_slot(p.postgres.dsn, self.slot(capture))
+        steps: list[Callable[[], Any]] = [loop.stop for loop in self.loops.values()]
+        steps.append(p.deployer.stop_all)
+        steps += [partial(p.connect.delete, c) for c in self.connectors]
+        steps += [w.close for w in self.writers.values()]
+        steps += [partial(drop_slot, p.postgres.dsn, self.slot(c)) for c in self.captures]
+        failures: list[BaseException] = []
+        for step in steps:
+            try:
+                step()
+            except Exception as exc:  # the others still run
+                failures.append(exc)
+        if failures:
+            raise failures[0]
 
     def __enter__(self) -> Platform:
         return self.start()

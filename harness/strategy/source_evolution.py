@@ -28,6 +28,8 @@ from typing import Any
 from harness.cdc.evolution import SchemaEvolutionRejected
 from harness.cdc.pg_tables import (
     PgTable,
+    altered_table,
+    constant_default,
     create_tables,
     describe,
     literal_default,
@@ -245,45 +247,56 @@ class SourceEvolutionRun:
         for raw, table in mapping.items():
             platform.writers[table].insert(rows[raw](count=self.spec.rows))
         self._settled("v1")
-        raw = sorted(mapping)[0]
-        subject = platform.value_subject(raw)
-        try:
-            change = platform.evolve(mapping[raw], ";\n".join(statements),
-                                     lambda: self._write_evolved(mapping, rows),
-                                     what=f"--source-migration {self.spec.migration}")
-        except SchemaEvolutionRejected as exc:
-            self._add(CheckResult("schema_change_compatible", False, str(exc),
-                                  {"subject": subject, "compatibility": "FULL_TRANSITIVE"}))
-            running = sorted(self.parts.deployer.statements)
-            self._add(CheckResult("nothing_of_v2_deployed", not any(
-                r.new_name in running for r in plan.redeploy),
-                f"statements running: {running}", {"running": running}))
-            return self.outcome("refused", plan)
+        altered = sorted({altered_table(st) for st in statements} & set(mapping.values()))
+        if not altered:
+            raise ConfigError(f"--source-migration {self.spec.migration} alters none of the "
+                              f"captured tables {sorted(mapping.values())}")
+        raw_of = {t: raw for raw, t in mapping.items()}
+        versions: dict[str, list[int]] = {}
+        for table in altered:
+            subject = platform.value_subject(raw_of[table])
+            mine = [st for st in statements if altered_table(st) == table]
+            try:
+                change = platform.evolve(
+                    table, ";\n".join(mine),
+                    lambda t=table: self._write_evolved(raw_of[t], t, rows),  # type: ignore[misc]
+                    what=f"--source-migration {self.spec.migration}")
+            except SchemaEvolutionRejected as exc:
+                self._add(CheckResult("schema_change_compatible", False, str(exc),
+                                      {"subject": subject, "compatibility": "FULL_TRANSITIVE",
+                                       "accepted": versions}))
+                running = sorted(self.parts.deployer.statements)
+                self._add(CheckResult("nothing_of_v2_deployed", not any(
+                    r.new_name in running for r in plan.redeploy),
+                    f"statements running: {running}", {"running": running}))
+                return self.outcome("refused", plan)
+            versions[subject] = change.versions_after
+        first = next(iter(versions.values()))
         self._add(CheckResult("schema_change_compatible", True,
-                              f"{subject}: versions {change.versions_before} -> "
-                              f"{change.versions_after} under {change.compatibility}",
-                              {"subject": subject, "versions": change.versions_after}))
-        return self._deploy_v2(v1, v2, plan, mapping, tables, rows, sources)
+                              "; ".join(f"{s}: versions now {v} under FULL_TRANSITIVE"
+                                        for s, v in versions.items()),
+                              {"subjects": versions, "versions": first}))
+        return self._deploy_v2(v1, v2, plan, mapping, tables, rows, sources, altered)
 
-    def _write_evolved(self, mapping: dict[str, str], rows: dict[str, RowSource]) -> None:
+    def _write_evolved(self, raw: str, table: str, rows: dict[str, RowSource]) -> None:
         """New rows with values in the added columns, and some old rows updated to hold
         values there too (the rest keep the DEFAULT)."""
         assert self.platform is not None
-        for raw, table in mapping.items():
-            before = rows[raw].table
-            rows[raw].evolve(describe(self.parts.postgres.dsn, self.schema, table))
-            writer = self.platform.writers[table]
-            writer.insert(rows[raw](count=max(10, self.spec.rows // 3)))
-            added = [c.name for c in rows[raw].table.columns if before.column(c.name) is None]
-            old = sorted(writer.ledger.live())[: max(1, self.spec.rows // 10)]
-            fresh = rows[raw](count=len(old))
-            if added:
-                writer.update([{before.key: k, **{c: r[c] for c in added}}
-                               for k, r in zip(old, fresh, strict=True)])
+        before = rows[raw].table
+        rows[raw].evolve(describe(self.parts.postgres.dsn, self.schema, table))
+        writer = self.platform.writers[table]
+        writer.insert(rows[raw](count=max(10, self.spec.rows // 3)))
+        added = [c.name for c in rows[raw].table.columns if before.column(c.name) is None]
+        old = sorted(writer.ledger.live())[: max(1, self.spec.rows // 10)]
+        fresh = rows[raw](count=len(old))
+        if added:
+            writer.update([{before.key: k, **{c: r[c] for c in added}}
+                           for k, r in zip(old, fresh, strict=True)])
 
     def _deploy_v2(self, v1: PipelineModel, v2: PipelineModel, plan: ImpactPlan,
                    mapping: dict[str, str], before: dict[str, PgTable],
-                   rows: dict[str, RowSource], sources: list[Any]) -> EvolutionOutcome:
+                   rows: dict[str, RowSource], sources: list[Any],
+                   altered: list[str]) -> EvolutionOutcome:
         platform = self.platform
         assert platform is not None
         deployer = self.parts.deployer
@@ -295,11 +308,10 @@ class SourceEvolutionRun:
             for loop in loops:
                 loop.start()
             platform.deploy_change(v2, plan)
-            with platform.writes_held():
-                self._settled("v2")
-        for loop in loops:
-            loop.stop()
-        platform.loops.clear()
+            for loop in loops:  # the source at rest: the ledger is what v2 must hold
+                loop.stop()
+            platform.loops.clear()
+            self._settled("v2")
         self._add(green_untouched(watcher.samples, {s.name: s.job_id or "" for s in green}))
         for step in sources:
             raw = next(r for r in v2.tables[step.table].parents if r in mapping)
@@ -309,10 +321,14 @@ class SourceEvolutionRun:
             key = before[table].key
             self._add(no_duplicates(out, key, sink=step.new_name))
             self._add(nothing_lost(ledger.keys(), out, key, sink=step.new_name))
+            if table not in altered:
+                continue
             after = describe(self.parts.postgres.dsn, self.schema, table)
             added = [c for c in after.columns if before[table].column(c.name) is None]
-            self._add(carried_columns(ledger, out, key=key, sink=step.new_name,
-                                      defaults={c.name: literal_default(c) for c in added}))
+            self._add(carried_columns(
+                ledger, out, key=key, sink=step.new_name,
+                defaults={c.name: literal_default(c) for c in added if constant_default(c)},
+                not_comparable=[c.name for c in added if not constant_default(c)]))
         for step in plan.redeploy:
             self._add(same_keys_as_v1(deployer, step))
         if self.spec.then == "rollback":

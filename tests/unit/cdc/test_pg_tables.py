@@ -43,3 +43,22 @@ def test_columns_in_flink_types_and_an_unsupported_type_named():
     odd = PgTable("s", "t", (PgColumn("shape", "polygon", True, None),), "id")
     with pytest.raises(ConfigError, match=r"t\.shape is polygon"):
         odd.flink_columns()
+
+
+def test_the_table_an_alter_statement_alters():
+    from harness.cdc.pg_tables import altered_table
+
+    assert altered_table("ALTER TABLE accounts ADD COLUMN t text") == "accounts"
+    assert altered_table("alter table only IF EXISTS app.Accounts add column t int") == \
+        "accounts"
+    assert altered_table('ALTER TABLE "App"."My ""T""" ADD COLUMN t int') == 'My "T"'
+
+
+def test_a_default_is_constant_unless_it_is_an_expression():
+    from harness.cdc.pg_tables import constant_default
+
+    def col(default):
+        return PgColumn("c", "text", True, default)
+    assert constant_default(col("'standard'::text")) and constant_default(col(None))
+    assert constant_default(col("NULL::text")) and literal_default(col("NULL::text")) is None
+    assert not constant_default(col("now()")) and not constant_default(col("CURRENT_DATE"))

@@ -88,3 +88,26 @@ def test_values_either_side_of_a_rounding_boundary_agree():
     diff = diff_tables(left, right, DiffSpec(("id",)))
     assert diff.ok, diff.summary()
     assert not diff_tables(left, accounts([1, 2], [0.02644, 5.0]), DiffSpec(("id",))).ok
+
+
+def test_a_null_against_a_number_is_a_difference():
+    left = pa.table({"k": [1, 2], "v": pa.array([1.0, None], pa.float64())})
+    right = pa.table({"k": [1, 2], "v": pa.array([1.0, 2.0], pa.float64())})
+    diff = diff_tables(left, right, DiffSpec(("k",)))
+    assert [(d.key, d.columns) for d in diff.differences] == [({"k": 2}, ("v",))]
+
+
+def test_times_with_a_zone_compare_as_instants():
+    import datetime as dt
+
+    utc = dt.datetime(2024, 1, 1, 12, tzinfo=dt.UTC)
+    left = pa.table({"k": [1, 2], "at": pa.array([utc, utc], pa.timestamp("us", tz="UTC"))})
+    right = pa.table({"k": [1, 2], "at": pa.array(
+        [utc, utc + dt.timedelta(seconds=1)], pa.timestamp("us", tz="Europe/Paris"))})
+    diff = diff_tables(left, right, DiffSpec(("k",)))
+    assert [d.key for d in diff.differences] == [{"k": 2}]
+
+
+def test_identifiers_with_quotes_are_quoted():
+    table = pa.table({'we"ird': [1, 2], "v": [1.0, 2.0]})
+    assert diff_tables(table, table, DiffSpec(('we"ird',))).ok

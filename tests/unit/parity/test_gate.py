@@ -80,7 +80,7 @@ def test_a_key_the_pipeline_has_not_reached_yet_passes_on_a_later_round():
 def test_a_stale_key_fails_closed_at_the_budget_with_the_key_and_the_settle_problem():
     relation = FakeRelation([[("A", 2), ("B", 2)]])
     iceberg = FakeIceberg([[("A", 1), ("B", 2)]])
-    verdict = gate(relation, iceberg, settle=lambda: "fct stopped")
+    verdict = gate(relation, iceberg, settle=lambda _timeout: "fct stopped")
     result = verdict.result()
     assert not result.ok and verdict.rounds > 1
     assert [d.key for d in verdict.settled] == [{"ticker": "A"}] and not verdict.in_flight

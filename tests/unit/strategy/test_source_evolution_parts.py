@@ -91,3 +91,12 @@ def test_cli_bad_inputs_exit_2_before_anything_starts(accounts_repo, tmp_path, c
     assert verify(accounts_repo, "--source-ddl", str(POSTGRES / "accounts.sql"),
                   "--source-migration", migration, "--then", "promote-rollback") == 2
     assert "ends with promote or rollback" in capsys.readouterr().err
+    assert verify(accounts_repo, "--source-ddl", str(POSTGRES / "accounts.sql"),
+                  "--source-migration", migration, "--iceberg-sinks", "fact") == 2
+    assert "--iceberg-sinks cannot be combined" in capsys.readouterr().err
+
+
+def test_an_expression_default_is_named_not_compared():
+    result = carried_columns(LEDGER, [{"id": 1, "tier": "x", "at": "2024"}], key="id",
+                             sink="src_v2", defaults={"tier": "x"}, not_comparable=["at"])
+    assert result.ok and "DEFAULT is an expression, not compared: ['at']" in result.summary
