@@ -24,6 +24,7 @@ from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.manifest import DataFileContent
 from pyiceberg.table import Table
 
+from harness.sqltext import quote_identifier as quote
 from harness.stack.endpoint import IcebergEndpoint
 
 
@@ -98,10 +99,6 @@ def merge_on_read(table: Table) -> pa.Table:
                           equalities, names)
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _repeat(value: int, count: int) -> pa.Array:
     return pa.repeat(pa.scalar(value, pa.int64()), count)
 
@@ -118,9 +115,9 @@ def _apply_deletes(data: pa.Table, positions: list[pa.Table],
                      "AND p.pos = d._pos AND p._seq >= d._seq)")
     for i, (keys, tables) in enumerate(equalities.items()):
         con.register(f"eq{i}", pa.concat_tables(tables))
-        match = " AND ".join(f"e.{_quote(k)} IS NOT DISTINCT FROM d.{_quote(k)}" for k in keys)
+        match = " AND ".join(f"e.{quote(k)} IS NOT DISTINCT FROM d.{quote(k)}" for k in keys)
         where.append(f"NOT EXISTS (SELECT 1 FROM eq{i} e WHERE {match} AND e._seq > d._seq)")
-    columns = ", ".join(f"d.{_quote(n)}" for n in names)
+    columns = ", ".join(f"d.{quote(n)}" for n in names)
     sql = f"SELECT {columns} FROM data d" + (" WHERE " + " AND ".join(where) if where else "")
     result: pa.Table = con.sql(sql).to_arrow_table()
     return result

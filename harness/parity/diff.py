@@ -23,6 +23,7 @@ import duckdb
 import pyarrow as pa
 
 from harness.errors import CutoverError
+from harness.sqltext import quote_identifier as quote
 
 BOUNDS_SAMPLE = 65536  # keys sampled for the range starts (both sides use the same)
 EVIDENCE_KEYS = 20  # differing keys shown in a summary and in the evidence
@@ -122,11 +123,6 @@ _FAMILIES = (
     (pa.types.is_string, "VARCHAR"), (pa.types.is_large_string, "VARCHAR"),
     (pa.types.is_date, "DATE"), (pa.types.is_timestamp, "TIMESTAMP"),
 )
-
-
-def quote(name: str) -> str:
-    """A SQL identifier, quotes doubled."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _family(name: str, dtype: pa.DataType) -> str:

@@ -23,8 +23,9 @@ import duckdb
 import pyarrow as pa
 
 from harness.checks.result import CheckResult
-from harness.parity.diff import DiffSpec, KeyDifference, TableDiff, diff_tables, quote
+from harness.parity.diff import DiffSpec, KeyDifference, TableDiff, diff_tables
 from harness.parity.sources import IcebergSide, PostgresRelation, PostgresSnapshot
+from harness.sqltext import quote_identifier as quote
 
 RECHECK_KEYS = 10_000  # differing keys re-read from PostgreSQL per round
 
