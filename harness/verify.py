@@ -59,8 +59,28 @@ def verify_bluegreen(spec: BlueGreenSpec, *, results_dir: str, settings: dict[st
 
 def run_generated(source: str, *, name: str, results_dir: str, settings: dict[str, str],
                   as_json: bool, progress: Callable[[str], None], what: str) -> int:
-    """Run a generated one-test module in a new results folder; print its outcome
-    (its ``outcome.json``); returns the exit code (0 passed, 1 failed or no verdict)."""
+    """Run a generated one-test module and print its outcome; returns the exit code
+    (0 passed, 1 failed or no verdict)."""
+    outcome = run_module(source, name=name, results_dir=results_dir, settings=settings,
+                         as_json=as_json, progress=progress,
+                         started=f"verifying {what}")
+    if outcome is None:
+        return 1
+    if as_json:
+        print(json.dumps(outcome, indent=2, default=str))
+    else:
+        _print_summary(outcome)
+    return 0 if outcome["outcome"] == "passed" else 1
+
+
+def run_module(source: str, *, name: str, results_dir: str, settings: dict[str, str],
+               as_json: bool, progress: Callable[[str], None],
+               started: str) -> dict[str, Any] | None:
+    """Run a generated one-test module in a new results folder.
+
+    Returns its ``outcome.json`` with ``report`` and ``junit`` added, or None when the run
+    ended without one (then the failure is said, and printed as JSON with ``as_json``).
+    """
     # --tb=line: the user reads one line per failure, not the harness's Python traceback
     invocation = pytest_invocation([], results_dir=results_dir, settings=settings,
                                    extra=["--tb=line"])
@@ -68,25 +88,20 @@ def run_generated(source: str, *, name: str, results_dir: str, settings: dict[st
     module = invocation.results / name
     module.write_text(source)
     invocation.argv.insert(3, str(module))
-    progress(f"verifying {what}; results in {invocation.results}")
+    progress(f"{started}; results in {invocation.results}")
     code = invocation.run(output_to_stderr=True)
     outcome = _outcome(invocation.results)
+    report, junit = str(invocation.results / "report.html"), str(invocation.results /
+                                                                 "junit.xml")
     if outcome is None:
         failure = _failure(invocation.results)
         progress(f"the run ended without a verdict (pytest exit {code}): {failure[-600:]}; see "
-                 f"{invocation.results / 'report.html'} and the log above")
+                 f"{report} and the log above")
         if as_json:
-            print(json.dumps({"outcome": "error", "error": failure,
-                              "report": str(invocation.results / "report.html"),
-                              "junit": str(invocation.results / "junit.xml")}, indent=2))
-        return 1
-    outcome["report"] = str(invocation.results / "report.html")
-    outcome["junit"] = str(invocation.results / "junit.xml")
-    if as_json:
-        print(json.dumps(outcome, indent=2, default=str))
-    else:
-        _print_summary(outcome)
-    return 0 if outcome["outcome"] == "passed" else 1
+            print(json.dumps({"outcome": "error", "error": failure, "report": report,
+                              "junit": junit}, indent=2))
+        return None
+    return {**outcome, "report": report, "junit": junit}
 
 
 def _outcome(results: Path) -> dict[str, Any] | None:
