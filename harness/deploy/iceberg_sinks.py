@@ -14,7 +14,7 @@ checkpoint commits, even one with no new files, and the wait never depends on ne
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pyiceberg.catalog.sql import SqlCatalog
@@ -80,6 +80,16 @@ class IcebergSinks:
     def insert_sql(self, table: str, ddl: str) -> str:
         columns = ", ".join(f"`{c.name}`" for c in columns_from_ddl(ddl))
         return f"INSERT INTO {self.flink_table(table)} SELECT {columns} FROM `{table}`"
+
+    @classmethod
+    def checkpoints_to_commit(cls, jobs: Mapping[str, str],
+                              proven: Callable[[str], int]) -> dict[str, int]:
+        """Sink table -> the checkpoint its statement must have committed: for every
+        ``sink_<table>`` statement of ``jobs`` (name -> job id), the checkpoint that
+        proved it settled (``proven(job_id)``, e.g. :meth:`Settler.proven_checkpoint`)."""
+        prefix = cls.statement("")
+        return {name.removeprefix(prefix): proven(job) for name, job in jobs.items()
+                if name.startswith(prefix)}
 
     def rows(self, table: str) -> list[dict[str, Any]]:
         """Live rows of ``table``'s sink (position and equality deletes applied)."""

@@ -15,7 +15,7 @@ settles, and the summary says to hold its writes during the gate.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,7 @@ from harness.checks.result import CheckResult
 from harness.parity.diff import DiffSpec, KeyDifference, TableDiff, diff_tables
 from harness.parity.sources import IcebergSide, PostgresRelation, PostgresSnapshot
 from harness.sqltext import quote_identifier as quote
+from harness.stack.endpoint import IcebergEndpoint
 
 RECHECK_KEYS = 10_000  # differing keys re-read from PostgreSQL per round
 
@@ -40,6 +41,19 @@ class ParityCheck:
     spec: DiffSpec
     budget_s: float = 30.0
     interval_s: float = 1.0
+
+
+def parity_check(name: str, *, dsn: str, relation: str, iceberg: IcebergEndpoint,
+                 table: str, key: Sequence[str], columns: Sequence[str] = (),
+                 budget_s: float = 30.0) -> ParityCheck:
+    """The check of PostgreSQL ``relation`` (``schema.name``, a table or view) against the
+    Iceberg table ``table`` (``database.name``) by ``key``, on ``columns`` (all when
+    empty)."""
+    schema, _, relation_name = relation.partition(".")
+    key, columns = tuple(key), tuple(columns)
+    return ParityCheck(name, PostgresRelation(dsn, schema, relation_name,
+                                              key + columns if columns else ()),
+                       IcebergSide(iceberg, table), DiffSpec(key, columns), budget_s=budget_s)
 
 
 @dataclass

@@ -273,9 +273,7 @@ class BlueGreenRun:
     def _wait_sinks_committed(self, jobs: dict[str, str]) -> None:
         if self.sinks is None:
             return
-        prefix = IcebergSinks.statement("")
-        wanted = {name.removeprefix(prefix): self.settler.proven_checkpoint(job)
-                  for name, job in jobs.items() if name.startswith(prefix)}
+        wanted = IcebergSinks.checkpoints_to_commit(jobs, self.settler.proven_checkpoint)
         if wanted:
             waited = self.sinks.wait_committed(wanted)
             self.state.figures["iceberg_commit_wait_s"] = round(waited, 2)

@@ -8,10 +8,13 @@ a source LSN (:mod:`harness.parity`), the check a canary runs before any traffic
 
 Usable from a plain script::
 
-    platform = Platform(model=load_pipeline(folder), captures=[...], stack=parts, ...)
+    parts = parts_on_stack(stack, topic_prefix=..., iceberg_database=..., ...)
+    platform = Platform(model=load_pipeline(folder), captures=[Capture(...)], parts=parts,
+                        schema=..., name=..., sink_tables=("fct_x",))
     with platform:
-        platform.writes("scores").start()
-        gate = platform.gate([platform.parity("ticker_sentiment", ...)])
+        platform.writes("orders", rows).start()
+        gate = platform.gate([platform.parity("x", relation="v_x", table="fct_x",
+                                              key=["id"])], hold=["orders"])
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from harness.errors import ConfigError
 from harness.events import EventLog
 from harness.flink.rest import FlinkRestClient
 from harness.flink.settle import Settler
-from harness.parity import DiffSpec, IcebergSide, ParityCheck, PostgresRelation, parity_gate
+from harness.parity import IcebergSide, ParityCheck, parity_check, parity_gate
 from harness.pipeline.dialect import KafkaTarget
 from harness.pipeline.gitrefs import changed_tables_between
 from harness.pipeline.model import PipelineModel
@@ -215,11 +218,12 @@ class Platform:
             self.parts.deployer.promote(plan)
 
     @contextmanager
-    def writes_held(self) -> Iterator[None]:
-        """Every background write loop paused inside the block."""
+    def writes_held(self, tables: Sequence[str] | None = None) -> Iterator[None]:
+        """The background write loops of ``tables`` (default: all) paused in the block."""
         with ExitStack() as held:
-            for loop in self.loops.values():
-                held.enter_context(loop.held())
+            for table, loop in self.loops.items():
+                if tables is None or table in tables:
+                    held.enter_context(loop.held())
             yield
 
     def rollback(self, plan: ImpactPlan, model: PipelineModel) -> None:
@@ -241,9 +245,7 @@ class Platform:
         try:
             with Settler(p.rest, p.deployer.target.bootstrap_servers) as settler:
                 settler.wait(jobs, timeout_s=timeout_s or self.settle_timeout_s)
-                prefix = IcebergSinks.statement("")
-                wanted = {n.removeprefix(prefix): settler.proven_checkpoint(j)
-                          for n, j in jobs.items() if n.startswith(prefix)}
+                wanted = IcebergSinks.checkpoints_to_commit(jobs, settler.proven_checkpoint)
             if wanted:
                 p.sinks.wait_committed(wanted)
         except WaitTimeout as exc:
@@ -254,25 +256,18 @@ class Platform:
                columns: Sequence[str] = (), budget_s: float = 30.0) -> ParityCheck:
         """The parity of PostgreSQL relation ``relation`` (a table or view of the
         namespace's schema) and the Iceberg sink of ``table``."""
-        return ParityCheck(name, PostgresRelation(self.parts.postgres.dsn, self.schema,
-                                                  relation, tuple(key) + tuple(columns)
-                                                  if columns else ()),
-                           self.iceberg(table), DiffSpec(tuple(key), tuple(columns)),
-                           budget_s=budget_s)
+        side = self.iceberg(table)
+        return parity_check(name, dsn=self.parts.postgres.dsn,
+                            relation=f"{self.schema}.{relation}", iceberg=side.endpoint,
+                            table=side.identifier, key=key, columns=columns,
+                            budget_s=budget_s)
 
     def gate(self, checks: Sequence[ParityCheck], *, hold: Sequence[str] = (),
              progress: Callable[[str], None] = lambda _m: None) -> Callable[[], CheckResult]:
         """A canary gate: every check must pass; the writes of ``hold`` pause meanwhile
         (an aggregate of a table written every moment never holds still)."""
-        @contextmanager
-        def held() -> Iterator[None]:
-            with ExitStack() as stack:
-                for table in hold:
-                    if table in self.loops:
-                        stack.enter_context(self.loops[table].held())
-                yield
-
-        inner = parity_gate(list(checks), settle=self.settle, progress=progress, hold=held)
+        inner = parity_gate(list(checks), settle=self.settle, progress=progress,
+                            hold=lambda: self.writes_held(hold))
 
         def gate() -> CheckResult:
             result = inner()
