@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 from collections.abc import Sequence
@@ -17,7 +18,14 @@ from harness.console import progress
 from harness.doctor import run_checks
 from harness.errors import CutoverError
 from harness.pipeline import changed_tables_between, load_pipeline, plan_change
-from harness.runner import SUITES, project_root, pytest_invocation, replay_bundle, suite_paths
+from harness.runner import (
+    SUITE_PROVIDERS,
+    SUITES,
+    project_root,
+    pytest_invocation,
+    replay_bundle,
+    suite_paths,
+)
 from harness.signals import teardown_on_sigterm
 from harness.stack.artifacts import ensure_component
 from harness.stack.manifest import load_manifest
@@ -134,6 +142,29 @@ def cmd_install(args: argparse.Namespace) -> int:
     for component in load_manifest().values():
         path = ensure_component(Path(config["cache_dir"]), component, progress=_progress)
         print(f"{component.name} {component.version}: {path}")
+    if args.kubernetes:
+        from harness.stack.kubernetes.toolchain import ensure_toolchain
+
+        toolchain = ensure_toolchain(Path(config["cache_dir"]), progress=_progress,
+                                     keep_build_cache=args.keep_go_cache)
+        versions = ", ".join(f"{n} {v}" for n, v in toolchain.versions().items())
+        print(f"kubernetes ({versions}): {toolchain.root}")
+    return 0
+
+
+def cmd_endpoints(args: argparse.Namespace) -> int:
+    from harness.stack.external.endpoints_file import render_endpoints
+
+    config = _config(args)
+    states = _kept_runs(config, args.run)
+    if not states:
+        raise CutoverError("no stack is running; start one with `cutover up`, or write the "
+                           "endpoints file of your platform by hand (see the README)")
+    if len(states) > 1:
+        raise CutoverError(f"{len(states)} stacks are running; pick one with --run "
+                           f"({', '.join(s.run_id for s in states)})")
+    print(render_endpoints({name: info.get("endpoint", {})
+                            for name, info in states[0].services.items()}), end="")
     return 0
 
 
@@ -213,6 +244,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                 if getattr(args, name, None) and name not in ("results_dir", "repeat")}
     if args.keep_on_failure:
         settings["keep_on_failure"] = "true"
+    if args.suite in SUITE_PROVIDERS and "provider" not in settings and \
+            not os.environ.get(SETTINGS["provider"].env_var):
+        settings["provider"] = SUITE_PROVIDERS[args.suite]
     invocation = pytest_invocation(
         suite_paths(args.suite, root), results_dir=args.results_dir or "cutover-results",
         keyword=args.k, repeat=args.repeat_count, settings=settings, extra=args.pytest_args)
@@ -258,7 +292,16 @@ def build_parser() -> argparse.ArgumentParser:
     status = command("status", "list running stacks and their endpoints", cmd_status)
     status.add_argument("--json", action="store_true")
     command("doctor", "check prerequisites and say how to fix what is missing", cmd_doctor)
-    command("install", "download the pinned JVM components into the cache", cmd_install)
+    install = command("install", "download the pinned JVM components into the cache",
+                      cmd_install)
+    install.add_argument("--kubernetes", action="store_true",
+                         help="also build the pinned Kubernetes parts (etcd, API server, "
+                              "controller manager, scheduler, kwok, Helm) with go")
+    install.add_argument("--keep-go-cache", action="store_true",
+                         help="keep Go's build cache (about 5 GB) after building")
+    endpoints = command("endpoints", "print the endpoints file of a stack started with "
+                        "`cutover up` (for --cutover-provider external)", cmd_endpoints)
+    endpoints.add_argument("--run", help="the run id (default: the only kept stack)")
     bench = command("bench", "benchmarks that print JSON", cmd_bench)
     bench.add_argument("target", choices=["stack", "pipeline", "injection", "cdc",
                                           "parity", "canary-accuracy"],

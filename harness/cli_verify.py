@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -88,9 +89,55 @@ def cmd_verify_canary(args: argparse.Namespace) -> int:
             "health": args.health, "requests": requests, "name": args.name,
             "version_header": args.version_header or "", "rate_per_s": args.rate_per_s,
             "compression_factor": args.compression_factor, "expect": args.expect,
-            "approve": args.approve, **_parity_spec(args)}
+            "approve": args.approve, **_parity_spec(args), **_chart_spec(args)}
+    settings = _settings(args)
+    if args.chart and "provider" not in settings and \
+            not os.environ.get(SETTINGS["provider"].env_var):
+        settings["provider"] = "kubernetes"  # a chart needs an API server: start one here
     return verify_canary(spec, results_dir=args.results_dir or "cutover-results",
-                         settings=_settings(args), as_json=args.json, progress=_progress)
+                         settings=settings, as_json=args.json, progress=_progress)
+
+
+def _chart_spec(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``--chart`` options as spec keys (checked by ``verify_canary.check_spec``)."""
+    if not args.chart:
+        return {}
+    options: dict[str, Any] = {}
+    for name in ("traffic_key", "stable_tag_key", "canary_tag_key", "enabled_key",
+                 "virtual_service"):
+        value = getattr(args, f"chart_{name}")
+        if value:
+            options[name] = value
+    if args.chart_subsets:
+        stable, _, canary = args.chart_subsets.partition(",")
+        options["subsets"] = {stable.strip(): "stable", canary.strip(): "canary"}
+    return {"chart": str(Path(args.chart).resolve()), "chart_release": args.chart_release or "",
+            "chart_values": [str(Path(f).resolve()) for f in args.chart_values or []] or None,
+            "chart_options": options}
+
+
+def _add_chart(c: Any) -> None:
+    chart = c.add_argument_group(
+        "Helm-driven canary (provider kubernetes): each step is `helm upgrade --reuse-values "
+        "--set <root>.trafficPercentage=N`, the VirtualService asserted, HAProxy following it")
+    chart.add_argument("--chart", metavar="DIR", help="the Helm chart of the service")
+    chart.add_argument("--chart-release", metavar="NAME",
+                       help="release name (default: --name)")
+    chart.add_argument("--chart-values", action="append", metavar="FILE",
+                       help="values file passed with -f (repeatable; default: --values)")
+    chart.add_argument("--chart-traffic-key", metavar="KEY",
+                       help="canary traffic key (default: <values-root>.trafficPercentage)")
+    chart.add_argument("--chart-stable-tag-key", metavar="KEY",
+                       help="stable image tag key (default: <parent of root>.image.tag)")
+    chart.add_argument("--chart-canary-tag-key", metavar="KEY",
+                       help="canary image tag key (default: <values-root>.image.tag)")
+    chart.add_argument("--chart-enabled-key", metavar="KEY",
+                       help="canary on/off key (default: <values-root>.enabled)")
+    chart.add_argument("--chart-virtual-service", metavar="NAME",
+                       help="the VirtualService that splits traffic (default: the "
+                            "release's only one)")
+    chart.add_argument("--chart-subsets", metavar="STABLE,CANARY",
+                       help="DestinationRule subset names (default: stable,canary)")
 
 
 def _parity_spec(args: argparse.Namespace) -> dict[str, Any]:
@@ -163,6 +210,7 @@ def _add_verify_canary(kinds: Any, command: Any) -> None:
     c.add_argument("--version-header", metavar="HEADER",
                    help="response header naming the version, if the service sets one")
     _add_parity(c)
+    _add_chart(c)
     c.add_argument("--json", action="store_true",
                    help="print one JSON object: outcome, steps, checks, report")
     c.add_argument("--results", dest="results_dir", metavar="DIR",

@@ -118,6 +118,10 @@ SETTINGS: dict[str, Setting] = {
                   "(NAME:TAG), instead of images.toml's", "")
           for service in ("postgres", "kafka", "flink", "connect", "registry", "haproxy",
                           "prometheus")],
+        Setting("kubeconfig", "kubernetes provider: use the cluster of this kubeconfig "
+                "(any cluster, with the Istio CRDs) instead of starting a control plane", ""),
+        Setting("endpoints", "external provider: TOML file of the endpoints of services "
+                "already running (see `cutover endpoints`)", ""),
         Setting("start_timeout_s", "seconds a service may take to become ready", 120.0, float),
     ]
 }

@@ -25,8 +25,13 @@ SUITES: dict[str, list[str]] = {
     "cdc": ["scenarios/test_cdc_schema_evolution.py", "scenarios/test_cdc_source_migration.py"],
     "canary": ["scenarios/test_canary_data_tier.py", "scenarios/test_canary_inventory.py"],
     "platform": ["scenarios/test_platform_canary.py"],
+    "kubernetes": ["scenarios/test_kubernetes_canary.py"],
     "incidents": ["fixtures/incidents"],
 }
+
+
+# Suites that need a provider other than the default; used unless one is chosen.
+SUITE_PROVIDERS: dict[str, str] = {"kubernetes": "kubernetes"}
 
 
 def project_root() -> Path:

@@ -57,6 +57,13 @@ def check_spec(spec: dict[str, Any]) -> tuple[ServiceTarget, str]:
     policy = run_policy(values, root=spec["values_root"],
                         compression_factor=spec.get("compression_factor"))
     parity_pairs(spec)
+    if spec.get("chart"):
+        from harness.deploy.chart import ChartSpec
+
+        ChartSpec(chart=Path(spec["chart"]), release=spec.get("chart_release") or "x",
+                  root=spec["values_root"],
+                  values_files=tuple(Path(f) for f in spec.get("chart_values") or []),
+                  **spec.get("chart_options") or {})
     described = (f"policy {spec['values_root']} in {values}: steps "
                  f"{'/'.join(map(str, policy.increments))} %, "
                  f"{policy.effective_stability_period_s:g} s each, analysis every "

@@ -146,10 +146,24 @@ class IcebergEndpoint(Endpoint):
         )
 
 
+@dataclass(frozen=True)
+class KubernetesEndpoint(Endpoint):
+    """A Kubernetes API server, reached through a kubeconfig (and one of its contexts)."""
+
+    kubeconfig: str
+    server: str
+    context: str = ""
+
+    @property
+    def address(self) -> str:
+        return self.server
+
+
 ENDPOINT_KINDS: dict[str, type[Endpoint]] = {
     cls.__name__: cls
     for cls in (PostgresEndpoint, KafkaEndpoint, HttpEndpoint, FlinkEndpoint, IcebergEndpoint,
-                SchemaRegistryEndpoint, HaproxyEndpoint, PrometheusEndpoint)
+                SchemaRegistryEndpoint, HaproxyEndpoint, PrometheusEndpoint,
+                KubernetesEndpoint)
 }
 
 

@@ -40,6 +40,7 @@ class Namespace:
         self._schema_created = False
         self._topics_used = False
         self._iceberg_created = False
+        self._kube_used = False
 
     @property
     def topic_prefix(self) -> str:
@@ -89,6 +90,13 @@ class Namespace:
 
         return open_catalog(self._iceberg_endpoint())
 
+    @property
+    def kube_namespace(self) -> str:
+        """The Kubernetes namespace of this test (DNS-label form of the name); Helm creates
+        it on install, :meth:`clean` deletes it."""
+        self._kube_used = True
+        return self.name.replace("_", "-")[:63].strip("-")
+
     def create_topic(self, name: str, *, partitions: int = 1,
                      config: dict[str, str] | None = None, timeout_s: float = 30) -> str:
         """Create a namespaced topic and wait until the broker confirms it."""
@@ -133,8 +141,24 @@ class Namespace:
                 self._iceberg_created = False
             except Exception as exc:
                 errors.append(f"dropping Iceberg namespace {self.name}: {exc}")
+        if self._kube_used and "kubernetes" in self.stack.services:
+            try:
+                self._clean_kubernetes()
+            except Exception as exc:
+                errors.append(f"deleting Kubernetes namespace {self.kube_namespace}: {exc}")
         if errors:
             raise CutoverError("namespace cleanup incomplete: " + "; ".join(errors))
+
+    def _clean_kubernetes(self) -> None:
+        from pathlib import Path
+
+        from harness.kubernetes.client import KubeClient
+
+        endpoint = self.stack.endpoint("kubernetes")
+        with KubeClient(Path(getattr(endpoint, "kubeconfig", "")),
+                        context=getattr(endpoint, "context", "")) as client:
+            client.delete("v1", "Namespace", self.kube_namespace)  # finalized asynchronously
+        self._kube_used = False
 
     def _clean_kafka(self) -> None:
         admin = self._admin()

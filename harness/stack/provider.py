@@ -55,9 +55,13 @@ class Provider(ABC):
 def provider_registry() -> dict[str, type[Provider]]:
     """Every provider that exists, by name. One line per provider."""
     from harness.stack.containers.provider import ContainersProvider
+    from harness.stack.external.provider import ExternalProvider
+    from harness.stack.kubernetes.provider import KubernetesProvider
     from harness.stack.local.provider import LocalProvider
 
-    return {LocalProvider.name: LocalProvider, ContainersProvider.name: ContainersProvider}
+    return {provider.name: provider
+            for provider in (LocalProvider, ContainersProvider, KubernetesProvider,
+                             ExternalProvider)}
 
 
 def provider_class(name: str) -> type[Provider]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,76 +41,22 @@ from harness.strategy.canary import (
 )
 from harness.strategy.canary_checks import end_checks, promotion_rolled_back_checks
 from harness.strategy.canary_dashboard import dashboard
+from harness.strategy.canary_helm import helm_end_checks
+from harness.strategy.canary_outcome import OUTCOMES, CanaryOutcome, RouterWiring, outcome_of
 from harness.strategy.canary_steps import StepTracker
 from harness.strategy.flags import FeatureFlags
 from harness.strategy.policy import CanaryPolicy
 from harness.traffic.haproxy import HaproxyRouter
+from harness.traffic.helm_router import ChartMismatchError, HelmRouter
 from harness.traffic.load import LoadGenerator
+from harness.traffic.router import Router, RouterError
 from harness.wait import wait_until
+
+__all__ = ["OUTCOMES", "CanaryOutcome", "CanaryRun", "RouterWiring", "outcome_of",
+           "run_policy"]
 
 INCONCLUSIVE_STEPS = 10  # a step not judged PASS after 10 stability periods pauses
 DECIDING = frozenset({Phase.PROMOTING, Phase.ROLLING_BACK})
-OUTCOMES = ("promoted", "rolled_back", "aborted", "halted", "awaiting_approval", "blocked")
-
-
-@dataclass(frozen=True)
-class RouterWiring:
-    """Where the stack's router and Prometheus are (from their endpoints)."""
-
-    url: str
-    admin_socket: str
-    backend: str
-    prometheus_url: str
-    targets_file: str = ""
-
-
-@dataclass
-class CanaryOutcome:
-    """How a canary run ended, with the evidence."""
-
-    outcome: str
-    decided_at_weight: int
-    reason: str
-    steps: list[dict[str, Any]]
-    checks: list[CheckResult]
-    figures: dict[str, Any] = field(default_factory=dict)
-    state: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def failed(self) -> list[CheckResult]:
-        return [c for c in self.checks if not c.ok]
-
-    def summary(self) -> str:
-        """One line naming the weight at which the decision was taken."""
-        words = {"promoted": "promoted after 100 %",
-                 "rolled_back": f"rolled back at {self.decided_at_weight} %",
-                 "aborted": f"aborted at {self.decided_at_weight} %",
-                 "halted": f"halted at {self.decided_at_weight} %",
-                 "awaiting_approval": "awaiting approval at 100 %",
-                 "blocked": "blocked before any traffic moved"}
-        failed = f"; {len(self.failed)} checks failed" if self.failed else ""
-        return f"{words.get(self.outcome, self.outcome)} ({self.reason}){failed}"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"outcome": self.outcome, "decided_at_weight": self.decided_at_weight,
-                "reason": self.reason, "summary": self.summary(), "steps": self.steps,
-                "checks": [{"name": c.name, "ok": c.ok, "summary": c.summary,
-                            "evidence": c.evidence} for c in self.checks],
-                "figures": self.figures}
-
-
-def outcome_of(state: CanaryState) -> tuple[str, int]:
-    """The outcome name and the weight at which it was decided."""
-    if state.phase is Phase.AWAITING_PROMOTION:
-        return "awaiting_approval", 100
-    decisive = {Phase.ROLLING_BACK: "rolled_back", Phase.ABORTED: "aborted",
-                Phase.HALTED: "halted", Phase.PROMOTING: "promoted"}
-    for change in reversed(state.history):
-        phase = Phase(change["to"])
-        if phase in decisive:
-            weight = int(change["weight"]) if phase is not Phase.PROMOTING else 100
-            return decisive[phase], weight
-    return str(state.phase), state.weight
 
 
 class CanaryRun:
@@ -125,6 +70,7 @@ class CanaryRun:
                  limits: ResourceLimits | None = None,
                  templates: list[MetricTemplate] | None = None,
                  gate: Callable[[], CheckResult] | None = None,
+                 helm: HelmRouter | None = None,
                  progress: Callable[[str], None] = lambda _m: None) -> None:
         self.target, self.policy, self.wiring = target, policy, wiring
         self.workdir, self.events, self.progress = Path(workdir), events, progress
@@ -135,6 +81,10 @@ class CanaryRun:
         self.grace_s = grace_s if grace_s is not None else \
             max(3.0, 3 * policy.effective_analysis_interval_s)
         self.router = HaproxyRouter(wiring.admin_socket, wiring.backend)
+        # Weights: through a Helm release on a cluster when given (the data plane then
+        # follows its VirtualService), else straight to HAProxy.
+        self.helm = helm
+        self.traffic: Router = helm if helm is not None else self.router
         self.deployer = ServiceDeployer(target=target, router=self.router, run_dir=self.workdir,
                                         events=events, owner=owner,
                                         targets_file=wiring.targets_file or None)
@@ -154,7 +104,11 @@ class CanaryRun:
     def start(self) -> CanaryRun:
         """Stable deployed and serving everything, load flowing; the canary not yet up."""
         self.deployer.deploy("stable")
-        self.router.set_weights({"stable": 100, "canary": 0})
+        if self.helm is not None:
+            self.helm.install(self.target.stable.label)
+            self.progress(f"release {self.helm.chart.release} installed in namespace "
+                          f"{self.helm.namespace}")
+        self.traffic.set_weights({"stable": 100, "canary": 0})
         self.load.start()
         self.sampler.start()
         self.started_at = time.time()
@@ -177,9 +131,9 @@ class CanaryRun:
 
         chosen = policy or self.policy
         return CanaryController(
-            policy=chosen, store=self.store, router=self.router,
+            policy=chosen, store=self.store, router=self.traffic,
             deploy_canary=self._deploy_canary, canary_healthy=self._canary_healthy,
-            promote=self.deployer.promote, observe=observe, flags=self.flags,
+            promote=self._promote, observe=observe, flags=self.flags,
             events=self.events, extra_judge=templates if self.templates else None,
             inconclusive_after_s=INCONCLUSIVE_STEPS * chosen.effective_stability_period_s)
 
@@ -207,7 +161,11 @@ class CanaryRun:
         deadline = time.monotonic() + budget
         poll = min(0.2, self.policy.effective_analysis_interval_s / 4)
         while True:
-            state = controller.step()
+            try:
+                state = controller.step()
+            except RouterError as exc:  # e.g. a chart whose VirtualService ignores its values
+                tracker.close()
+                return self._router_failed(exc, tracker)
             if tracker.observe(state.weight):
                 self.progress(f"canary at {state.weight} %")
                 if on_weight:
@@ -310,6 +268,13 @@ class CanaryRun:
         failed = first_fail(e.details for e in self.events.of_kind("canary.analysis"))
         if self.faults_on_at is not None and failed is not None:
             figures["fault_to_verdict_s"] = round(float(failed["at"]) - self.faults_on_at, 2)
+        if self.helm is not None:
+            helm_checks = helm_end_checks(self.helm, outcome=outcome,
+                                          canary_tag=self.target.canary.label)
+            for check in helm_checks:
+                self.record(check)
+            checks += helm_checks
+            figures["helm_steps"] = self.helm.steps
         gated = [self.gate_result] if self.gate_result is not None else []
         result = CanaryOutcome(outcome, weight, state.reason, tracker.steps, gated + checks,
                                figures, state.to_json())
@@ -335,10 +300,47 @@ class CanaryRun:
     def _deploy_canary(self) -> None:
         if "canary" not in self.deployer.slots:  # idempotent: a resumed step may repeat
             self.deployer.deploy("canary")
+        if self.helm is not None:
+            self.helm.deploy_canary(self.target.canary.label)
 
     def _canary_healthy(self) -> bool:
         canary = self.deployer.slots.get("canary")
-        return canary is not None and canary.alive()
+        alive = canary is not None and canary.alive()
+        return alive and (self.helm is None or self.helm.canary_available())
+
+    def _promote(self) -> None:
+        self.deployer.promote()  # the data plane: the canary's process serves as stable
+        if self.helm is not None:
+            self.helm.promote(self.target.canary.label)
+
+    def _router_failed(self, exc: RouterError, tracker: StepTracker) -> CanaryOutcome:
+        """The router could not set a weight: stop the canary's traffic, end the run."""
+        state = self.store.load()
+        try:
+            self.router.set_weights({"stable": 100, "canary": 0})
+        except RouterError as second:
+            self.events.emit("canary.router_error", error=str(second))
+        self.flags.update(canary_traffic_percentage=0)
+        self.events.emit("canary.router_error", error=str(exc), weight=state.weight)
+        check = CheckResult("router_followed", False, str(exc),
+                            {"error": str(exc), "phase": str(state.phase),
+                             "weight": state.weight,
+                             **({"expected": exc.expected, "found": exc.found}
+                                if isinstance(exc, ChartMismatchError) else {})})
+        self.record(check)
+        checks = [check]
+        if self.helm is not None:
+            checks += helm_end_checks(self.helm, outcome="aborted",
+                                      canary_tag=self.target.canary.label)
+            for extra in checks[1:]:
+                self.record(extra)
+        self.load.stop()
+        self.sampler.stop()
+        outcome = CanaryOutcome("aborted", state.weight, str(exc), tracker.steps, checks,
+                                {"requests": len(self.load.snapshot())}, state.to_json())
+        self.events.emit("canary.outcome", outcome="aborted", weight=state.weight,
+                         summary=outcome.summary())
+        return outcome
 
     def close(self) -> None:
         self.load.stop()
@@ -346,6 +348,8 @@ class CanaryRun:
         try:
             self.router.set_weights({"stable": 100, "canary": 0})
         finally:
+            if self.helm is not None:
+                self.helm.close()
             self.deployer.close()
 
     def __enter__(self) -> CanaryRun:
