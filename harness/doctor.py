@@ -57,8 +57,25 @@ def run_checks(config: Config) -> list[Check]:
     ]
     checks += [_maven_cache(config, name) for name in load_manifest()]
     checks += [_port(config, name) for name in ("postgres_port", "kafka_port")]
+    checks.append(_kubernetes(config))
     checks.append(_check("run root", lambda: _writable(Path(config["run_root"]))))
     return checks
+
+
+def _kubernetes(config: Config) -> Check:
+    """The built Kubernetes parts; only the kubernetes provider without a kubeconfig
+    needs them."""
+    from harness.stack.kubernetes.toolchain import INSTALL_HINT, KubeToolchain, toolchain_dir
+
+    toolchain = KubeToolchain(toolchain_dir(Path(config["cache_dir"])))
+    if toolchain.complete():
+        versions = ", ".join(f"{n} {v}" for n, v in toolchain.versions().items())
+        return Check("kubernetes parts", True, f"{versions} in {toolchain.root}")
+    needed = config["provider"] == "kubernetes" and not config["kubeconfig"]
+    if needed:
+        return Check("kubernetes parts", False, "not built", INSTALL_HINT)
+    return Check("kubernetes parts", True, "not built (only --cutover-provider kubernetes "
+                 "without --cutover-kubeconfig needs them: cutover install --kubernetes)")
 
 
 def _binary(name: str) -> str:

@@ -92,6 +92,8 @@ def test_chart_whose_virtualservice_ignores_the_traffic_is_caught_at_the_first_s
         mutant_canary):
     outcome = mutant_canary.run()
     assert outcome.outcome == "aborted", outcome.summary()
+    assert outcome.decided_at_weight == 10, "caught at the first increment"
+    assert outcome.state["phase"] == "aborted"
     followed = _check(outcome, "router_followed")
     assert not followed.ok
     assert followed.evidence["expected"] == {"stable": 90, "canary": 10}

@@ -93,7 +93,8 @@ class Helm:
             else:
                 args += ["--set-string", f"{key}={value}"]
         if wait:
-            args += ["--wait", "--timeout", f"{int(self.timeout_s)}s"]
+            # Helm gives up first, with its own message, before the process is killed
+            args += ["--wait", "--timeout", f"{max(1, int(self.timeout_s * 0.8))}s"]
         self.run(*args)
 
     def values(self, release: str) -> dict[str, Any]:

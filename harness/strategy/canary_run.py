@@ -316,12 +316,20 @@ class CanaryRun:
     def _router_failed(self, exc: RouterError, tracker: StepTracker) -> CanaryOutcome:
         """The router could not set a weight: stop the canary's traffic, end the run."""
         state = self.store.load()
+        weight = exc.expected["canary"] if isinstance(exc, ChartMismatchError) else state.weight
         try:
             self.router.set_weights({"stable": 100, "canary": 0})
         except RouterError as second:
             self.events.emit("canary.router_error", error=str(second))
         self.flags.update(canary_traffic_percentage=0)
-        self.events.emit("canary.router_error", error=str(exc), weight=state.weight)
+        self.events.emit("canary.router_error", error=str(exc), weight=weight)
+        now = time.time()
+        state.history.append({"ts": now, "from": str(state.phase), "to": str(Phase.ABORTED),
+                              "weight": weight, "reason": str(exc)})
+        self.events.emit("canary.phase", at=now, phase=str(Phase.ABORTED),
+                         previous=str(state.phase), weight=weight, reason=str(exc), values={})
+        state.phase, state.weight = Phase.ABORTED, 0
+        self.store.save(state)
         check = CheckResult("router_followed", False, str(exc),
                             {"error": str(exc), "phase": str(state.phase),
                              "weight": state.weight,
@@ -336,9 +344,9 @@ class CanaryRun:
                 self.record(extra)
         self.load.stop()
         self.sampler.stop()
-        outcome = CanaryOutcome("aborted", state.weight, str(exc), tracker.steps, checks,
+        outcome = CanaryOutcome("aborted", weight, str(exc), tracker.steps, checks,
                                 {"requests": len(self.load.snapshot())}, state.to_json())
-        self.events.emit("canary.outcome", outcome="aborted", weight=state.weight,
+        self.events.emit("canary.outcome", outcome="aborted", weight=weight,
                          summary=outcome.summary())
         return outcome
 

@@ -54,10 +54,11 @@ def test_the_api_server_validates_virtualservices_for_real(kube, namespace):
            "metadata": {"name": "bad", "namespace": namespace.kube_namespace},
            "spec": {"hosts": ["x"], "http": [{"route": [
                {"destination": {"host": "x"}, "weight": "heavy"}]}]}}
+    path = kube.path(ISTIO_API, "VirtualService", namespace=namespace.kube_namespace)
     with pytest.raises(KubeApiError) as refused:
-        kube.apply(bad)
-    assert refused.value.status == 422
-    assert "weight" in str(refused.value)
+        kube.request("POST", path, json=bad)
+    assert refused.value.status == 422, refused.value
+    assert "spec.http[0].route[0].weight" in str(refused.value)
 
 
 def test_helm_installs_the_reference_chart_and_its_virtualservice_follows_the_values(

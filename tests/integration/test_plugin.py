@@ -19,7 +19,7 @@ def test_unknown_provider_is_a_usage_error_listing_known_ones(pytester):
     result = pytester.runpytest_subprocess("--cutover-provider=kubernets")
     assert result.ret == 4
     result.stderr.fnmatch_lines(
-        ["*unknown provider 'kubernets'*known providers: containers, local*"])
+        ["*unknown provider 'kubernets'*known providers: containers, external, kubernetes, local*"])
 
 
 def test_provider_option_help_lists_existing_providers(pytester):

@@ -14,7 +14,7 @@ def test_unknown_provider_lists_known_ones():
 
 
 def test_registry_holds_only_real_providers():
-    assert set(provider_registry()) == {"local", "containers"}
+    assert set(provider_registry()) == {"local", "containers", "kubernetes", "external"}
 
 
 def test_configured_java_that_does_not_exist_names_the_fix():

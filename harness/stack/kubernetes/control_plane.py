@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -161,8 +162,9 @@ class KubernetesService(Service):
         with KubeClient(self.kubeconfig) as client:
             client.apply(KWOK_NODE)
             crds = load_documents(self.toolchain.istio_crds.read_text())
-            for crd in crds:
-                client.apply(crd)
+            with ThreadPoolExecutor(max_workers=4) as pool:  # 15 CRDs, ~1 MB of schemas
+                list(pool.map(client.apply, crds))
+            self.timings_s["crds_applied"] = round(time.monotonic() - started, 2)
             names = [c["metadata"]["name"] for c in crds]
             ReadinessProbe(f"{self.name} node and CRDs", lambda: _settled(client, names),
                            self._died, log_path=self.logs / "kwok.log", interval_s=0.1
@@ -233,7 +235,7 @@ def _settled(client: KubeClient, crds: list[str]) -> str | None:
             return f"node {NODE_NAME} not Ready yet"
         for name in crds:
             crd = client.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", name) or {}
-            conditions = crd.get("status", {}).get("conditions", [])
+            conditions = (crd.get("status") or {}).get("conditions") or []
             if not any(c.get("type") == "Established" and c.get("status") == "True"
                        for c in conditions):
                 return f"CRD {name} not Established yet"
