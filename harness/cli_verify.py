@@ -89,7 +89,9 @@ def cmd_verify_canary(args: argparse.Namespace) -> int:
             "health": args.health, "requests": requests, "name": args.name,
             "version_header": args.version_header or "", "rate_per_s": args.rate_per_s,
             "compression_factor": args.compression_factor, "expect": args.expect,
-            "approve": args.approve, **_parity_spec(args), **_chart_spec(args)}
+            "approve": args.approve, "stable_version": args.stable_version or "",
+            "canary_version": args.canary_version or "", **_parity_spec(args),
+            **_chart_spec(args)}
     settings = _settings(args)
     if args.chart and "provider" not in settings and \
             not os.environ.get(SETTINGS["provider"].env_var):
@@ -207,6 +209,12 @@ def _add_verify_canary(kinds: Any, command: Any) -> None:
     c.add_argument("--approve", action="store_true",
                    help="approve the promotion when the policy leaves it to a person")
     c.add_argument("--name", default="service", help="short name of the service")
+    c.add_argument("--stable-version", metavar="LABEL",
+                   help="name of the stable version (default: stable); with --chart, its "
+                        "image tag")
+    c.add_argument("--canary-version", metavar="LABEL",
+                   help="name of the canary version (default: canary); with --chart, its "
+                        "image tag and feature.canary-version")
     c.add_argument("--version-header", metavar="HEADER",
                    help="response header naming the version, if the service sets one")
     _add_parity(c)

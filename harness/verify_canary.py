@@ -53,7 +53,9 @@ def check_spec(spec: dict[str, Any]) -> tuple[ServiceTarget, str]:
     target = ServiceTarget.parse(
         stable=spec["stable"], canary=spec["canary"], name=spec.get("name", "service"),
         health_path=spec.get("health", "/health"), values_root=spec["values_root"],
-        version_header=spec.get("version_header", ""), requests=requests)
+        version_header=spec.get("version_header", ""), requests=requests,
+        stable_label=spec.get("stable_version") or "stable",
+        canary_label=spec.get("canary_version") or "canary")
     policy = run_policy(values, root=spec["values_root"],
                         compression_factor=spec.get("compression_factor"))
     parity_pairs(spec)

@@ -39,9 +39,9 @@ def test_a_local_scenario_runs_unchanged_on_the_endpoints_of_a_running_stack(tmp
                 capture_output=True, text=True, timeout=600)
             assert scenario.returncode == 0, scenario.stdout[-3000:] + scenario.stderr[-2000:]
             assert "1 passed" in scenario.stdout
-            state = json.loads(next(other_root.glob("*/stack.json")).read_text())
+            state = json.loads(next(other_root.glob("runs/*/stack.json")).read_text())
             assert state["provider"] == "external"
-            assert not list(other_root.glob("*/postgres")), "it started no service"
+            assert not list(other_root.glob("runs/*/postgres")), "it started no service"
             haproxy = json.loads(up.stdout)["services"]["haproxy"]
             served = HaproxyRouter(haproxy["admin_socket"], haproxy["backend"]).requests()
             assert served["stable"] > 0 and served["canary"] > 0, \

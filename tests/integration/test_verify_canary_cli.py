@@ -32,12 +32,12 @@ def verify(tmp_path, *args, timeout=400):
     return done, outcome
 
 
-def inventory(tmp_path, canary_flags, *extra):
+def inventory(tmp_path, canary_flags, *extra, **options):
     return verify(tmp_path, "--stable", f"{INVENTORY} --release v1",
                   "--canary", f"{INVENTORY} --release v2 {canary_flags}",
                   "--values", str(POLICIES / "inventory-values.yaml"),
                   "--values-root", "inventory.rollout", "--health", "/healthz",
-                  "--requests", str(POLICIES / "inventory-requests.txt"), *extra)
+                  "--requests", str(POLICIES / "inventory-requests.txt"), *extra, **options)
 
 
 def test_healthy_inventory_canary_is_promoted(tmp_path):
@@ -150,3 +150,29 @@ def test_bad_input_exits_2_before_anything_starts(tmp_path):
                      "--values", str(POLICIES / "inventory-values.yaml"),
                      "--values-root", "inventory.rollout", "--expect", "blocked", timeout=60)
     assert done.returncode == 2 and "--expect blocked needs a gate" in done.stderr
+    done, _ = verify(tmp_path, "--stable", INVENTORY, "--canary", INVENTORY,
+                     "--values", str(POLICIES / "inventory-values.yaml"),
+                     "--values-root", "inventory.rollout", "--chart", str(tmp_path),
+                     timeout=60)
+    assert done.returncode == 2 and "has no Chart.yaml" in done.stderr
+
+
+@pytest.mark.kubernetes
+def test_inventory_canary_driven_by_its_own_chart_is_promoted(tmp_path):
+    """A chart cutover has never seen: other keys, subsets v1/v2, a VirtualService that
+    always exists with a matched route first. Only the options say so."""
+    chart = Path(__file__).parents[2] / "fixtures" / "charts" / "inventory"
+    done, outcome = inventory(tmp_path, "", "--chart", str(chart), "--chart-subsets",
+                              "v1,v2", "--chart-release", "inventory",
+                              "--chart-values", str(chart / "values.yaml"),
+                              "--chart-stable-tag-key", "inventory.image.tag",
+                              "--stable-version", "v1", "--canary-version", "v2",
+                              timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    assert outcome["outcome"] == "promoted"
+    helm_steps = outcome["figures"]["helm_steps"]
+    assert [s["weight"] for s in helm_steps] == [0, 10, 30, 50, 75, 100, 0]
+    assert all(s["virtual_service"] == s["expected"] for s in helm_steps)
+    promoted = [c for c in outcome["checks"] if c["name"] == "stable_tag_promoted"]
+    assert promoted and promoted[0]["ok"], outcome["checks"]
+    assert promoted[0]["evidence"]["image_tag"] == "v2"
