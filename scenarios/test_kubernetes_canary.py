@@ -99,6 +99,8 @@ def test_chart_whose_virtualservice_ignores_the_traffic_is_caught_at_the_first_s
     assert followed.evidence["expected"] == {"stable": 90, "canary": 10}
     assert followed.evidence["found"] == {"stable": 100, "canary": 0}
     assert "does not follow dataTier.canary.trafficPercentage" in followed.summary
+    rendered = _check(outcome, "virtual_service_followed")
+    assert not rendered.ok and "first mismatch at 10 %" in rendered.summary
     # nothing went past the first increment, and no request reached the canary
     assert [s["weight"] for s in mutant_canary.helm.steps] == [0, 10]
     assert all(o.slot != "canary" for o in mutant_canary.load.snapshot())

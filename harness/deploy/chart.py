@@ -107,12 +107,16 @@ def _pod_labels(deployment: Mapping[str, Any]) -> dict[str, str]:
     return dict(template.get("metadata", {}).get("labels") or {})
 
 
-def deployment_status(deployment: Mapping[str, Any] | None) -> str | None:
-    """None when the Deployment is rolled out and Available, else why not."""
+def deployment_status(deployment: Mapping[str, Any] | None, *,
+                      min_replicas: int = 0) -> str | None:
+    """None when the Deployment is rolled out and Available with at least
+    ``min_replicas`` replicas, else why not."""
     if deployment is None:
         return "does not exist"
     spec, status = deployment.get("spec", {}), deployment.get("status", {})
     wanted = int(spec.get("replicas", 1))
+    if wanted < min_replicas:
+        return f"scaled to {wanted} replicas"
     if int(status.get("observedGeneration", 0)) < int(deployment["metadata"].get(
             "generation", 0)):
         return "its controller has not seen the latest spec yet"

@@ -30,7 +30,7 @@ def helm_end_checks(helm: HelmRouter, *, outcome: str, canary_tag: str) -> list[
     weights = helm.virtual_service_weights() if helm.canary_enabled else dict(ALL_STABLE)
     if outcome in ("rolled_back", "aborted"):
         canary = helm.deployment("canary")
-        status = deployment_status(canary)
+        status = deployment_status(canary, min_replicas=1)
         ok = status is None and weights == ALL_STABLE
         replicas = (canary or {}).get("status", {}).get("availableReplicas", 0)
         kept = f"kept with {replicas} available replicas" if status is None else status
@@ -42,7 +42,7 @@ def helm_end_checks(helm: HelmRouter, *, outcome: str, canary_tag: str) -> list[
     elif outcome == "promoted":
         stable = helm.deployment("stable")
         tag = image_tag(stable) if stable else ""
-        status = deployment_status(stable)
+        status = deployment_status(stable, min_replicas=1)
         ok = tag == canary_tag and status is None and weights == ALL_STABLE
         checks.append(CheckResult(
             "stable_tag_promoted", ok,

@@ -116,19 +116,26 @@ class HelmRouter(Router):
 
     def promote(self, canary_tag: str) -> None:
         """The script's step 5: the stable image tag becomes the canary's, canary
-        traffic 0; wait until the stable Deployment runs that tag."""
+        traffic 0; wait until the stable Deployment runs that tag.
+
+        A chart whose stable Deployment does not take the tag is not waited for: the
+        check ``stable_tag_promoted`` reports the tag it runs instead.
+        """
         self.helm.upgrade(self.chart.release, self.chart.chart, reuse_values=True,
                           set_values={self.chart.key("stable_tag"): canary_tag,
                                       self.chart.key("traffic"): 0})
-        self._wait_deployment("stable", tag=canary_tag)
-        self.events.emit("helm.promoted", release=self.chart.release, stable_tag=canary_tag)
+        rendered = image_tag(self.deployment("stable") or {})
+        if rendered == canary_tag:
+            self._wait_deployment("stable", tag=canary_tag)
+        self.events.emit("helm.promoted", release=self.chart.release, stable_tag=canary_tag,
+                         rendered_tag=rendered)
 
     def deployment(self, version: str) -> dict[str, Any] | None:
         name = self._objects().deployments.get(version, "")
         return self.client.get("apps/v1", "Deployment", name, self.namespace) if name else None
 
     def canary_available(self) -> bool:
-        return deployment_status(self.deployment("canary")) is None
+        return deployment_status(self.deployment("canary"), min_replicas=1) is None
 
     def virtual_service_weights(self) -> dict[str, int] | None:
         """The VirtualService's weights now (None when the release renders none)."""
@@ -218,7 +225,7 @@ class HelmRouter(Router):
     def _wait_deployment(self, version: str, *, tag: str = "") -> None:
         def ready() -> str | None:
             deployment = self.deployment(version)
-            reason = deployment_status(deployment)
+            reason = deployment_status(deployment, min_replicas=1)
             if reason is None and tag and deployment is not None and \
                     image_tag(deployment) != tag:
                 return f"runs image tag {image_tag(deployment)!r}, not {tag!r}"
