@@ -54,9 +54,14 @@ def _cold_start(config: Config, names: list[str]) -> tuple[float, dict[str, floa
         total = time.monotonic() - started
         rss = {}
         for name, service in stack.services.items():
-            for key, value in service.stats().items():
-                rss[name + key.removeprefix("peak_rss_bytes")] = int(value)
-        return total, dict(stack.timings_s), rss
+            stats = service.stats()
+            for key, value in stats.items():
+                if key.startswith("peak_rss_bytes"):
+                    rss[name + key.removeprefix("peak_rss_bytes")] = int(value)
+            timings = dict(stack.timings_s)
+            for phase, seconds in (stats.get("timings_s") or {}).items():
+                timings[f"{name}:{phase}"] = float(seconds)  # e.g. kubernetes:kube-apiserver
+        return total, timings, rss
 
 
 def bench_stack(config: Config, *, services: list[str], runs: int = 3,
@@ -65,13 +70,17 @@ def bench_stack(config: Config, *, services: list[str], runs: int = 3,
     alone: dict[str, list[float]] = {n: [] for n in services}
     whole: list[float] = []
     rss: dict[str, list[int]] = {}
+    phases: dict[str, list[float]] = {}  # inside a service (the control plane's components)
     for run in range(1, runs + 1):
         for name in services:
             progress(f"run {run}/{runs}: {name} alone")
             alone[name].append(_cold_start(config, [name])[0])
         progress(f"run {run}/{runs}: {', '.join(services)} together")
-        total, _, peaks = _cold_start(config, services)
+        total, timings, peaks = _cold_start(config, services)
         whole.append(total)
+        for phase, seconds in timings.items():
+            if ":" in phase:
+                phases.setdefault(phase, []).append(seconds)
         for name, value in peaks.items():
             rss.setdefault(name, []).append(value)
     return {
@@ -83,6 +92,7 @@ def bench_stack(config: Config, *, services: list[str], runs: int = 3,
             "stack": round(statistics.median(whole), 3),
         },
         "peak_rss_mib": {n: round(statistics.median(v) / 2**20, 1) for n, v in rss.items()},
+        "ready_after_s": {p: round(statistics.median(v), 3) for p, v in phases.items()},
         "samples": {
             "cold_start_s": {**{n: [round(x, 3) for x in v] for n, v in alone.items()},
                              "stack": [round(x, 3) for x in whole]},

@@ -139,10 +139,10 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_install(args: argparse.Namespace) -> int:
     config = _config(args)
-    for component in load_manifest().values():
+    for component in [] if args.kubernetes_only else load_manifest().values():
         path = ensure_component(Path(config["cache_dir"]), component, progress=_progress)
         print(f"{component.name} {component.version}: {path}")
-    if args.kubernetes:
+    if args.kubernetes or args.kubernetes_only:
         from harness.stack.kubernetes.toolchain import ensure_toolchain
 
         toolchain = ensure_toolchain(Path(config["cache_dir"]), progress=_progress,
@@ -297,6 +297,8 @@ def build_parser() -> argparse.ArgumentParser:
     install.add_argument("--kubernetes", action="store_true",
                          help="also build the pinned Kubernetes parts (etcd, API server, "
                               "controller manager, scheduler, kwok, Helm) with go")
+    install.add_argument("--kubernetes-only", action="store_true",
+                         help="build the Kubernetes parts, not the JVM components")
     install.add_argument("--keep-go-cache", action="store_true",
                          help="keep Go's build cache (about 5 GB) after building")
     endpoints = command("endpoints", "print the endpoints file of a stack started with "
