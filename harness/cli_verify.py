@@ -111,8 +111,15 @@ def _chart_spec(args: argparse.Namespace) -> dict[str, Any]:
         if value:
             options[name] = value
     if args.chart_subsets:
-        stable, _, canary = args.chart_subsets.partition(",")
-        options["subsets"] = {stable.strip(): "stable", canary.strip(): "canary"}
+        names = [n.strip() for n in args.chart_subsets.split(",")]
+        if len(names) != 2 or not all(names) or names[0] == names[1]:
+            raise CutoverError(f"--chart-subsets {args.chart_subsets!r}: give two distinct "
+                               "subset names, stable's then canary's (e.g. v1,v2)")
+        options["subsets"] = {names[0]: "stable", names[1]: "canary"}
+    if args.chart_version_label:
+        options["version_label"] = args.chart_version_label
+    if args.chart_timeout_s:
+        options["timeout_s"] = args.chart_timeout_s
     return {"chart": str(Path(args.chart).resolve()), "chart_release": args.chart_release or "",
             "chart_values": [str(Path(f).resolve()) for f in args.chart_values or []] or None,
             "chart_options": options}
@@ -140,6 +147,12 @@ def _add_chart(c: Any) -> None:
                             "release's only one)")
     chart.add_argument("--chart-subsets", metavar="STABLE,CANARY",
                        help="DestinationRule subset names (default: stable,canary)")
+    chart.add_argument("--chart-version-label", metavar="LABEL",
+                       help="pod label naming the subset, when the release renders no "
+                            "DestinationRule (default: version)")
+    chart.add_argument("--chart-timeout-s", type=float, metavar="S",
+                       help="how long a Deployment may take to become available (default "
+                            "60)")
 
 
 def _parity_spec(args: argparse.Namespace) -> dict[str, Any]:

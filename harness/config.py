@@ -120,6 +120,8 @@ SETTINGS: dict[str, Setting] = {
                           "prometheus")],
         Setting("kubeconfig", "kubernetes provider: use the cluster of this kubeconfig "
                 "(any cluster, with the Istio CRDs) instead of starting a control plane", ""),
+        Setting("kube_context", "kubernetes provider: the context of --cutover-kubeconfig "
+                "to use (default: its current context)", ""),
         Setting("endpoints", "external provider: TOML file of the endpoints of services "
                 "already running (see `cutover endpoints`)", ""),
         Setting("start_timeout_s", "seconds a service may take to become ready", 120.0, float),

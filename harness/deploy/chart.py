@@ -35,8 +35,13 @@ class ChartSpec:
     subsets: Mapping[str, str] = field(
         default_factory=lambda: {"stable": "stable", "canary": "canary"})
     version_label: str = "version"
+    timeout_s: float = 60.0  # a Deployment's rollout, a step's data plane
 
     def __post_init__(self) -> None:
+        names = list(self.subsets)
+        if sorted(self.subsets.values()) != ["canary", "stable"] or any(not n for n in names):
+            raise ConfigError(f"subsets {dict(self.subsets)}: give two distinct, non-empty "
+                              "subset names, stable's then canary's (--chart-subsets v1,v2)")
         if not (Path(self.chart) / "Chart.yaml").is_file():
             raise ConfigError(f"chart {self.chart} has no Chart.yaml; pass the folder of a "
                               "Helm chart (--chart DIR)")
@@ -68,30 +73,56 @@ class ReleaseObjects:
     virtual_service: str
 
 
+def _subset_selectors(docs: list[dict[str, Any]], spec: ChartSpec) -> dict[str, dict[str, str]]:
+    """Version -> the pod labels its DestinationRule subset selects. Without a
+    DestinationRule in the release, the subset's name as the ``version_label`` value."""
+    selectors: dict[str, dict[str, str]] = {}
+    for doc in docs:
+        if doc.get("kind") != "DestinationRule":
+            continue
+        for subset in (doc.get("spec") or {}).get("subsets") or []:
+            version = spec.subsets.get(str(subset.get("name", "")))
+            if version is not None and subset.get("labels"):
+                selectors[version] = {str(k): str(v) for k, v in subset["labels"].items()}
+    for name, version in spec.subsets.items():
+        selectors.setdefault(version, {spec.version_label: name})
+    return selectors
+
+
 def release_objects(manifest: str, spec: ChartSpec) -> ReleaseObjects:
-    """Find the Deployments by version label and the VirtualService in a manifest.
+    """Find each version's Deployment (the one whose pods its subset selects) and the
+    VirtualService in a release's manifest.
 
     Raises:
-        ConfigError: No stable Deployment, or several VirtualServices and none named.
+        ConfigError: No stable Deployment, several for one version, or several
+            VirtualServices and none named; each names the option that settles it.
     """
     docs = load_documents(manifest)
-    deployments: dict[str, str] = {}
+    selectors = _subset_selectors(docs, spec)
+    found: dict[str, list[str]] = {}
+    names: list[str] = []
     services: list[str] = []
     for doc in docs:
         kind, name = doc.get("kind"), str(doc.get("metadata", {}).get("name", ""))
         if kind == "Deployment":
+            names.append(name)
             labels = _pod_labels(doc)
-            version = labels.get(spec.version_label, "")
-            if version in spec.subsets.values() or version in spec.subsets:
-                deployments[spec.subsets.get(version, version)] = name
+            for version, selector in selectors.items():
+                if selector and all(labels.get(k) == v for k, v in selector.items()):
+                    found.setdefault(version, []).append(name)
         elif kind == "VirtualService":
             services.append(name)
-    if "stable" not in deployments:
+    many = {v: n for v, n in found.items() if len(n) > 1}
+    if many:
+        raise ConfigError(f"release {spec.release}: several Deployments run one version "
+                          f"({many}); a canary follows one Deployment per version: label "
+                          "the pods apart or name the subsets with --chart-subsets")
+    if "stable" not in found:
         raise ConfigError(
-            f"release {spec.release}: no Deployment whose pods are labelled "
-            f"{spec.version_label}=<stable subset> (found Deployments: "
-            f"{[d['metadata']['name'] for d in docs if d.get('kind') == 'Deployment']}); "
-            "label them as the design does (version: stable / version: canary)")
+            f"release {spec.release}: no Deployment has pods with the labels the stable "
+            f"subset selects ({selectors.get('stable')}; Deployments: {names}); name the "
+            "chart's subsets with --chart-subsets STABLE,CANARY, or the pod label with "
+            "--chart-version-label")
     if spec.virtual_service:
         chosen = spec.virtual_service
     elif len(services) > 1:
@@ -99,7 +130,7 @@ def release_objects(manifest: str, spec: ChartSpec) -> ReleaseObjects:
                           "name the one that splits the traffic with --chart-virtual-service")
     else:
         chosen = services[0] if services else ""
-    return ReleaseObjects(deployments, chosen)
+    return ReleaseObjects({v: n[0] for v, n in found.items()}, chosen)
 
 
 def _pod_labels(deployment: Mapping[str, Any]) -> dict[str, str]:
@@ -131,10 +162,13 @@ def deployment_status(deployment: Mapping[str, Any] | None, *,
     return None
 
 
-def image_tag(deployment: Mapping[str, Any]) -> str:
-    """The tag of the Deployment's first container image ('' without one)."""
-    containers = deployment.get("spec", {}).get("template", {}).get("spec", {}).get(
-        "containers") or [{}]
-    image = str(containers[0].get("image", ""))
-    name, _, tag = image.rpartition(":")
-    return tag if name and "/" not in tag else ""
+def image_tags(deployment: Mapping[str, Any]) -> list[str]:
+    """The image tag of each container of the Deployment ('' for an untagged image);
+    digests (``@sha256:...``) are not tags."""
+    spec = deployment.get("spec", {}).get("template", {}).get("spec", {})
+    tags = []
+    for container in spec.get("containers") or []:
+        image = str(container.get("image", "")).split("@")[0]
+        name, _, tag = image.rpartition(":")
+        tags.append(tag if name and "/" not in tag else "")
+    return tags

@@ -110,7 +110,11 @@ def _exec_credential(spec: dict[str, Any],
     if result.returncode != 0:
         raise ConfigError(f"kubeconfig {path}: credential plugin {command[0]} failed "
                           f"({result.returncode}): {result.stderr.strip()[-500:]}")
-    status = json.loads(result.stdout).get("status", {})
+    try:
+        status = json.loads(result.stdout).get("status", {})
+    except (ValueError, AttributeError) as exc:
+        raise ConfigError(f"kubeconfig {path}: credential plugin {command[0]} printed no "
+                          f"ExecCredential JSON ({exc})") from exc
     cert, key = status.get("clientCertificateData"), status.get("clientKeyData")
     return (str(status.get("token", "")), cert.encode() if cert else None,
             key.encode() if key else None)
@@ -120,10 +124,18 @@ class KubeClient:
     """Requests to one cluster. Close it (or use ``with``) to remove its key files."""
 
     def __init__(self, kubeconfig: Path, *, context: str = "", timeout_s: float = 15) -> None:
-        self.kubeconfig = Path(kubeconfig)
-        self.credentials = creds = load_kubeconfig(self.kubeconfig, context)
-        self._dir = tempfile.mkdtemp(prefix="cutover-kube-")
-        os.chmod(self._dir, 0o700)
+        self.kubeconfig, self.context, self.timeout_s = Path(kubeconfig), context, timeout_s
+        self._dir = tempfile.mkdtemp(prefix="cutover-kube-")  # 0700: holds the client key
+        self._resources: dict[str, dict[str, tuple[str, bool]]] = {}
+        try:
+            self._connect()
+        except BaseException:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            raise
+
+    def _connect(self) -> None:
+        """(Re)read the credentials (an exec plugin runs again) and open the HTTP client."""
+        self.credentials = creds = load_kubeconfig(self.kubeconfig, self.context)
         tls: ssl.SSLContext | bool = True
         if creds.server.startswith("https"):
             tls = ssl.create_default_context()
@@ -138,8 +150,8 @@ class KubeClient:
                 tls.load_cert_chain(str(cert), str(key))
         headers = {"Authorization": f"Bearer {creds.token}"} if creds.token else {}
         self.http = httpx.Client(base_url=creds.server, verify=tls, headers=headers,
-                                 timeout=timeout_s)
-        self._resources: dict[str, dict[str, tuple[str, bool]]] = {}
+                                 timeout=self.timeout_s)
+        self._exec = bool(_user_of(self.kubeconfig, creds.context).get("exec"))
 
     @property
     def server(self) -> str:
@@ -149,6 +161,11 @@ class KubeClient:
         """One request; any answer but 2xx raises :class:`KubeApiError`."""
         try:
             response = self.http.request(method, path, **kwargs)
+            if response.status_code == 401 and self._exec:
+                # an exec plugin's token expired (EKS's last 15 minutes): fetch a new one
+                self.http.close()
+                self._connect()
+                response = self.http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
             raise KubeApiError(method, path, 0, f"{type(exc).__name__}: {exc}") from exc
         if response.status_code >= 300:
@@ -250,6 +267,15 @@ class KubeClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _user_of(path: Path, context: str) -> dict[str, Any]:
+    """The ``user`` entry of ``context`` in the kubeconfig ({} when absent)."""
+    config = yaml.safe_load(path.expanduser().read_text()) or {}
+    ctx = next((c.get("context") or {} for c in config.get("contexts") or []
+                if c.get("name") == context), {})
+    return next((u.get("user") or {} for u in config.get("users") or []
+                 if u.get("name") == ctx.get("user")), {})
 
 
 def load_documents(text: str) -> list[dict[str, Any]]:

@@ -40,7 +40,7 @@ class Helm:
 
     @classmethod
     def find(cls, binary: str | Path | None, *, kubeconfig: str, namespace: str,
-             kube_context: str = "") -> Helm:
+             kube_context: str = "", timeout_s: float = 120.0) -> Helm:
         """Helm at ``binary`` (the toolchain's), else the one on PATH.
 
         Raises:
@@ -50,7 +50,7 @@ class Helm:
         if not path or not Path(path).exists():
             raise PrerequisiteError("helm is not built or on PATH; run `cutover install "
                                     "--kubernetes` (or install Helm 3)")
-        return cls(path, kubeconfig, namespace, kube_context)
+        return cls(path, kubeconfig, namespace, kube_context, timeout_s)
 
     def run(self, *args: str, timeout_s: float | None = None) -> str:
         command = [self.binary, *args, "--kubeconfig", self.kubeconfig,
@@ -92,9 +92,11 @@ class Helm:
                 args += ["--set", f"{key}={value}"]
             else:
                 args += ["--set-string", f"{key}={value}"]
+        # Helm gives up first, with its own message and a release it has rolled back to
+        # a usable state, before the process would be killed mid-upgrade.
+        args += ["--timeout", f"{max(1, int(self.timeout_s * 0.8))}s"]
         if wait:
-            # Helm gives up first, with its own message, before the process is killed
-            args += ["--wait", "--timeout", f"{max(1, int(self.timeout_s * 0.8))}s"]
+            args.append("--wait")
         self.run(*args)
 
     def values(self, release: str) -> dict[str, Any]:
@@ -105,4 +107,5 @@ class Helm:
         return self.run("get", "manifest", release)
 
     def uninstall(self, release: str) -> None:
-        self.run("uninstall", release, "--ignore-not-found")
+        self.run("uninstall", release, "--ignore-not-found", "--timeout",
+                 f"{max(1, int(self.timeout_s * 0.8))}s")

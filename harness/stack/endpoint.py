@@ -151,7 +151,7 @@ class KubernetesEndpoint(Endpoint):
     """A Kubernetes API server, reached through a kubeconfig (and one of its contexts)."""
 
     kubeconfig: str
-    server: str
+    server: str = ""  # informative: the kubeconfig's context decides
     context: str = ""
 
     @property

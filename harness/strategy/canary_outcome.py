@@ -1,12 +1,15 @@
-"""How a canary run ended (:class:`CanaryOutcome`), and where its router is."""
+"""How a canary run ended (:class:`CanaryOutcome`), where its router is, and the policy
+of a verification run (:func:`run_policy`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from harness.checks.result import CheckResult
 from harness.strategy.canary_state import CanaryState, Phase
+from harness.strategy.policy import CanaryPolicy
 
 OUTCOMES = ("promoted", "rolled_back", "aborted", "halted", "awaiting_approval", "blocked")
 
@@ -69,3 +72,24 @@ def outcome_of(state: CanaryState) -> tuple[str, int]:
             weight = int(change["weight"]) if phase is not Phase.PROMOTING else 100
             return decisive[phase], weight
     return str(state.phase), state.weight
+
+
+def run_policy(values: str | Path, *, root: str, compression_factor: float | None = None,
+               min_samples: int | None = None,
+               analysis_interval_s: float | None = None) -> CanaryPolicy:
+    """The policy of a verification run: the values file's, enabled (the run is the
+    canary), with the compression and sampling overrides given.
+
+    Raises:
+        PolicyError: The values file or an override is invalid; names the key.
+    """
+    import dataclasses
+
+    from harness.strategy.policy import load_policy
+
+    policy = load_policy(Path(values), root=root, compression_factor=compression_factor,
+                         min_samples=min_samples)
+    changes: dict[str, Any] = {"enabled": True}
+    if analysis_interval_s is not None:
+        changes["analysis_interval_s"] = analysis_interval_s
+    return dataclasses.replace(policy, **changes)

@@ -42,7 +42,13 @@ from harness.strategy.canary import (
 from harness.strategy.canary_checks import end_checks, promotion_rolled_back_checks
 from harness.strategy.canary_dashboard import dashboard
 from harness.strategy.canary_helm import helm_end_checks
-from harness.strategy.canary_outcome import OUTCOMES, CanaryOutcome, RouterWiring, outcome_of
+from harness.strategy.canary_outcome import (
+    OUTCOMES,
+    CanaryOutcome,
+    RouterWiring,
+    outcome_of,
+    run_policy,
+)
 from harness.strategy.canary_steps import StepTracker
 from harness.strategy.flags import FeatureFlags
 from harness.strategy.policy import CanaryPolicy
@@ -306,7 +312,7 @@ class CanaryRun:
     def _canary_healthy(self) -> bool:
         canary = self.deployer.slots.get("canary")
         alive = canary is not None and canary.alive()
-        return alive and (self.helm is None or self.helm.canary_available())
+        return alive and (self.helm is None or self.helm.canary_available(wait=True))
 
     def _promote(self) -> None:
         self.deployer.promote()  # the data plane: the canary's process serves as stable
@@ -316,11 +322,24 @@ class CanaryRun:
     def _router_failed(self, exc: RouterError, tracker: StepTracker) -> CanaryOutcome:
         """The router could not set a weight: stop the canary's traffic, end the run."""
         state = self.store.load()
-        weight = exc.expected["canary"] if isinstance(exc, ChartMismatchError) else state.weight
+        if isinstance(exc, ChartMismatchError):
+            weight = exc.expected["canary"]
+        elif self.helm is not None and self.helm.steps:
+            weight = int(self.helm.steps[-1]["weight"])  # the step that failed
+        else:
+            weight = state.weight
+        if state.phase is Phase.PROMOTING:
+            exc = RouterError(f"promotion incomplete (the data plane already serves the "
+                              f"canary's version): {exc}")
+        # The follower stops first (it must not re-apply the failed step's weights after
+        # the reset below), then the release's traffic goes to 0, then HAProxy's.
+        reset = self.helm.reset_traffic() if self.helm is not None else ""
         try:
             self.router.set_weights({"stable": 100, "canary": 0})
         except RouterError as second:
-            self.events.emit("canary.router_error", error=str(second))
+            reset = f"{reset}; HAProxy: {second}" if reset else f"HAProxy: {second}"
+        if reset:
+            self.events.emit("canary.router_error", error=f"traffic not reset: {reset}")
         self.flags.update(canary_traffic_percentage=0)
         self.events.emit("canary.router_error", error=str(exc), weight=weight)
         now = time.time()
@@ -332,7 +351,7 @@ class CanaryRun:
         self.store.save(state)
         check = CheckResult("router_followed", False, str(exc),
                             {"error": str(exc), "phase": str(state.phase),
-                             "weight": state.weight,
+                             "weight": weight, "traffic_reset": reset or "ok",
                              **({"expected": exc.expected, "found": exc.found}
                                 if isinstance(exc, ChartMismatchError) else {})})
         self.record(check)
@@ -365,24 +384,3 @@ class CanaryRun:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def run_policy(values: str | Path, *, root: str, compression_factor: float | None = None,
-               min_samples: int | None = None,
-               analysis_interval_s: float | None = None) -> CanaryPolicy:
-    """The policy of a verification run: the values file's, enabled (the run is the
-    canary), with the compression and sampling overrides given.
-
-    Raises:
-        PolicyError: The values file or an override is invalid; names the key.
-    """
-    import dataclasses
-
-    from harness.strategy.policy import load_policy
-
-    policy = load_policy(Path(values), root=root, compression_factor=compression_factor,
-                         min_samples=min_samples)
-    changes: dict[str, Any] = {"enabled": True}
-    if analysis_interval_s is not None:
-        changes["analysis_interval_s"] = analysis_interval_s
-    return dataclasses.replace(policy, **changes)

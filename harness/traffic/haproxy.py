@@ -5,8 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import socket
+import threading
+from collections import defaultdict
 
 from harness.traffic.router import Router, RouterError, check_percentages
+
+# One lock per admin socket: a weight change is several commands, and two routers of one
+# process (a run's, the VirtualService follower's) must not interleave them.
+_LOCKS: defaultdict[str, threading.RLock] = defaultdict(threading.RLock)
 
 
 class HaproxyRouter(Router):
@@ -14,6 +20,7 @@ class HaproxyRouter(Router):
 
     def __init__(self, admin_socket: str, backend: str) -> None:
         self.admin_socket, self.backend = admin_socket, backend
+        self._lock = _LOCKS[admin_socket]
 
     def command(self, line: str) -> str:
         """Send one runtime API command; an answer that is not empty or OK is an error."""
@@ -32,15 +39,17 @@ class HaproxyRouter(Router):
             raise RouterError(f"HAProxy refused {line!r}: {answer}")
 
     def set_address(self, version: str, host: str, port: int) -> None:
-        self._apply(f"set server {self.backend}/{version} addr {host} port {port}")
+        with self._lock:
+            self._apply(f"set server {self.backend}/{version} addr {host} port {port}")
 
     def set_weights(self, percentages: dict[str, int]) -> None:
         check_percentages(percentages)
-        for version, weight in sorted(percentages.items(), key=lambda item: -item[1]):
-            # Raise the growing share first, so there is never a moment with no server.
-            self._apply(f"set server {self.backend}/{version} weight {weight}")
-            state = "ready" if weight else "drain"  # drain: finish in-flight, take no new
-            self._apply(f"set server {self.backend}/{version} state {state}")
+        with self._lock:
+            for version, weight in sorted(percentages.items(), key=lambda item: -item[1]):
+                # Raise the growing share first, so there is never a moment with no server.
+                self._apply(f"set server {self.backend}/{version} weight {weight}")
+                state = "ready" if weight else "drain"  # drain: finish in-flight, no new
+                self._apply(f"set server {self.backend}/{version} state {state}")
 
     def weights(self) -> dict[str, int]:
         return {row["svname"]: int(row["weight"]) for row in self._servers()}

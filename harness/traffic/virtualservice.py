@@ -20,21 +20,50 @@ from harness.errors import CutoverError
 from harness.kubernetes.client import KubeApiError, KubeClient
 from harness.traffic.router import Router, RouterError
 
-ISTIO_API = "networking.istio.io/v1"
+ISTIO_GROUP = "networking.istio.io"
 ALL_STABLE = {"stable": 100, "canary": 0}
+WATCH_S = 2  # a watch is renewed this often, so a stopped follower ends within it
+
+
+def istio_api(client: KubeClient) -> str:
+    """``networking.istio.io/<version>`` as the cluster prefers it (v1 since Istio 1.22;
+    older meshes serve v1beta1 or v1alpha3).
+
+    Raises:
+        KubeApiError: The cluster does not serve the group (no Istio CRDs).
+    """
+    group = client.request("GET", f"/apis/{ISTIO_GROUP}").json()
+    return str(group["preferredVersion"]["groupVersion"])
 
 
 class VirtualServiceError(CutoverError):
     """A VirtualService whose default route cannot be read as weights per subset."""
 
 
+def _catches_all(route: Mapping[str, Any]) -> bool:
+    matches = route.get("match") or []
+    if not matches:
+        return True
+    return any(set(m) <= {"uri", "name"} and (m.get("uri") or {}).get("prefix") == "/"
+               for m in matches)
+
+
 def default_route(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The destinations of the route every unmatched request takes: the first HTTP route
-    without ``match`` (Istio evaluates routes in order; one without match catches all)."""
+    """The destinations of the route every ordinary request takes: the first HTTP route
+    that matches everything (no ``match``, or only ``uri: {prefix: /}``). Istio evaluates
+    routes in order; requests no route matches get a 404.
+
+    Raises:
+        VirtualServiceError: No HTTP route, or none that catches every request.
+    """
     routes = list(spec.get("http") or [])
     if not routes:
         raise VirtualServiceError("spec.http is empty: no HTTP route to split")
-    catch_all = next((r for r in routes if not r.get("match")), routes[-1])
+    catch_all = next((r for r in routes if _catches_all(r)), None)
+    if catch_all is None:
+        raise VirtualServiceError(
+            f"none of its {len(routes)} HTTP routes catches every request (each has a "
+            "match): the weights of which route split the traffic is not defined")
     return list(catch_all.get("route") or [])
 
 
@@ -70,8 +99,9 @@ class VirtualServiceFollower:
     """
 
     def __init__(self, client: KubeClient, *, namespace: str, name: str, router: Router,
-                 subsets: Mapping[str, str] | None = None) -> None:
+                 subsets: Mapping[str, str] | None = None, api: str = "") -> None:
         self.client, self.namespace, self.name, self.router = client, namespace, name, router
+        self.api = api
         self.subsets = dict(subsets or {"stable": "stable", "canary": "canary"})
         self.applied: dict[str, int] | None = None
         self.error = ""
@@ -89,9 +119,10 @@ class VirtualServiceFollower:
         while not self._stop.is_set():
             try:
                 version = self._sync()
-                for event in self.client.watch(ISTIO_API, "VirtualService", self.namespace,
+                for event in self.client.watch(self.api, "VirtualService", self.namespace,
                                                field_selector=f"metadata.name={self.name}",
-                                               resource_version=version, timeout_s=5):
+                                               resource_version=version,
+                                               timeout_s=WATCH_S):
                     if self._stop.is_set():
                         return
                     kind = event.get("type")
@@ -115,7 +146,8 @@ class VirtualServiceFollower:
 
     def _sync(self) -> str:
         """Apply the current object; the resourceVersion to watch from."""
-        path = self.client.path(ISTIO_API, "VirtualService", namespace=self.namespace)
+        self.api = self.api or istio_api(self.client)
+        path = self.client.path(self.api, "VirtualService", namespace=self.namespace)
         listing = self.client.request(
             "GET", path, params={"fieldSelector": f"metadata.name={self.name}"}).json()
         items = listing.get("items") or []
@@ -162,6 +194,10 @@ class VirtualServiceFollower:
                 self._changed.wait(min(left, 0.5))
         return time.monotonic() - started
 
-    def stop(self) -> None:
+    def stop(self) -> bool:
+        """Stop following, waiting for the thread (it ends within one watch renewal).
+        False when it did not end: it could still write the data plane."""
         self._stop.set()
-        self._thread.join(timeout=8)
+        if self._thread.is_alive():
+            self._thread.join(timeout=WATCH_S + 10)
+        return not self._thread.is_alive()

@@ -41,8 +41,8 @@ def test_a_chart_whose_stable_deployment_pins_its_tag_fails_the_promotion(pinned
     assert outcome.outcome == "promoted", outcome.summary()
     promoted = _check(outcome, "stable_tag_promoted")
     assert not promoted.ok
-    assert promoted.evidence["image_tag"] == "stable"
-    assert promoted.evidence["helm_values"]["dataTier"]["image"]["tag"] == CANARY
+    assert promoted.evidence["image_tags"] == ["stable"]
+    assert promoted.evidence["helm_values"]["dataTier.image.tag"] == CANARY
     assert f"(canary's: {CANARY!r})" in promoted.summary
 
 

@@ -17,9 +17,11 @@ from harness.kubernetes.helm import Helm, HelmError
 from harness.stack import Stack
 from harness.stack.kubernetes.toolchain import built_helm
 from harness.traffic.haproxy import HaproxyRouter
-from harness.traffic.virtualservice import ISTIO_API, VirtualServiceFollower, route_weights
+from harness.traffic.virtualservice import VirtualServiceFollower, route_weights
 from harness.wait import wait_until
 from tests.integration.run_root import private_run_root
+
+ISTIO_API = "networking.istio.io/v1"
 
 pytestmark = pytest.mark.kubernetes
 

@@ -175,4 +175,4 @@ def test_inventory_canary_driven_by_its_own_chart_is_promoted(tmp_path):
     assert all(s["virtual_service"] == s["expected"] for s in helm_steps)
     promoted = [c for c in outcome["checks"] if c["name"] == "stable_tag_promoted"]
     assert promoted and promoted[0]["ok"], outcome["checks"]
-    assert promoted[0]["evidence"]["image_tag"] == "v2"
+    assert "v2" in promoted[0]["evidence"]["image_tags"]

@@ -12,8 +12,8 @@ writes)::
     bootstrap_servers = "kafka-1.staging:9092,kafka-2.staging:9092"
 
     [kubernetes]
-    kubeconfig = "~/.kube/staging"
-    server = "https://k8s.staging:6443"
+    kubeconfig = "~/.kube/staging"   # relative paths: to this file's folder
+    context = "staging"              # default: the kubeconfig's current context
 """
 
 from __future__ import annotations
@@ -51,8 +51,12 @@ def _fields(kind: type[Endpoint]) -> list[dataclasses.Field[Any]]:
     return [f for f in dataclasses.fields(kind) if f.name != "service"]
 
 
-def parse_endpoints(text: str, *, origin: str) -> dict[str, Endpoint]:
-    """Endpoints by service name; every error names the table and key to fix."""
+def parse_endpoints(text: str, *, origin: str,
+                    base: Path | None = None) -> dict[str, Endpoint]:
+    """Endpoints by service name; every error names the table and key to fix.
+
+    A relative ``kubeconfig`` is relative to ``base`` (the endpoints file's folder).
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -77,7 +81,10 @@ def parse_endpoints(text: str, *, origin: str) -> dict[str, Endpoint]:
                               f"{' and '.join(required)} (see `cutover endpoints`)")
         values = {name: table[name] for name in fields if name in table}
         if "kubeconfig" in values:
-            values["kubeconfig"] = str(Path(values["kubeconfig"]).expanduser())
+            kubeconfig = Path(values["kubeconfig"]).expanduser()
+            if not kubeconfig.is_absolute() and base is not None:
+                kubeconfig = base / kubeconfig
+            values["kubeconfig"] = str(kubeconfig)
         endpoints[service] = kind(service, **values)
     return endpoints
 
@@ -93,7 +100,7 @@ def load_endpoints(path: str | Path) -> dict[str, Endpoint]:
         raise ConfigError(f"endpoints file {path} does not exist; the external provider "
                           "needs one: --cutover-endpoints FILE (`cutover endpoints > FILE` "
                           "writes one for a stack started with `cutover up`)")
-    return parse_endpoints(path.read_text(), origin=str(path))
+    return parse_endpoints(path.read_text(), origin=str(path), base=path.parent)
 
 
 def _toml_value(value: Any) -> str:

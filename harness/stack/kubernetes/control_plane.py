@@ -10,6 +10,7 @@ kubeconfig with the admin credentials embedded.
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -84,9 +85,12 @@ class KubernetesService(Service):
         for key in ("etcd", "etcd_peer", "apiserver", "controller_manager", "scheduler",
                     "kwok"):
             self.ports[key] = allocate_port(purpose=f"kubernetes {key.replace('_', ' ')}")
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.home.chmod(0o700)  # keys, the admin kubeconfig, etcd's data
         pki = make_pki(self.home / "pki")
-        self.kubeconfig.write_text(kubeconfig_text(self.server, pki))
-        self.kubeconfig.chmod(0o600)
+        fd = os.open(self.kubeconfig, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(kubeconfig_text(self.server, pki))
         self._spawn("etcd", [str(self.toolchain.etcd), *self._etcd_flags()])
         self._spawn("kube-apiserver", self._kube("kube-apiserver", self._apiserver_flags(pki)))
         common = [f"--kubeconfig={self.kubeconfig}",

@@ -9,8 +9,7 @@ from harness.errors import ServiceStartError
 from harness.kubernetes.client import KubeApiError, KubeClient, load_kubeconfig
 from harness.stack.endpoint import KubernetesEndpoint
 from harness.stack.service import ReadinessProbe, Service
-
-ISTIO_API = "networking.istio.io/v1"
+from harness.traffic.virtualservice import istio_api
 
 
 class ExistingCluster(Service):
@@ -31,7 +30,7 @@ class ExistingCluster(Service):
                            hint=f"is the cluster of {self.kubeconfig} reachable from here?"
                            ).wait(timeout_s)
             try:
-                client.path(ISTIO_API, "VirtualService")
+                client.path(istio_api(client), "VirtualService")
             except KubeApiError as exc:
                 raise ServiceStartError(
                     self.name, f"the cluster of {self.kubeconfig} does not serve Istio's "
@@ -55,5 +54,10 @@ def _answers(client: KubeClient) -> str | None:
     try:
         client.request("GET", "/version")
     except KubeApiError as exc:
+        if exc.status in (401, 403):  # retrying cannot help: the credentials are refused
+            raise ServiceStartError(
+                "kubernetes", f"the cluster refuses the credentials of the kubeconfig "
+                f"(context {client.credentials.context!r}): {exc}; check its user, token "
+                "or credential plugin") from exc
         return str(exc)
     return None

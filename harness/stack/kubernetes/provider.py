@@ -52,7 +52,8 @@ class KubernetesProvider(Provider):
         if name != "kubernetes":
             return self.local.service(name, running)
         if self.config["kubeconfig"]:
-            return ExistingCluster(Path(self.config["kubeconfig"]))
+            return ExistingCluster(Path(self.config["kubeconfig"]),
+                                   context=self.config["kube_context"])
         return KubernetesService(run_dir=self.run_dir,
                                  toolchain=find_toolchain(Path(self.config["cache_dir"])))
 

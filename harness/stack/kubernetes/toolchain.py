@@ -176,7 +176,7 @@ def find_toolchain(cache_dir: Path) -> KubeToolchain:
     return toolchain
 
 
-MIN_GO = (1, 24)  # what k8s.io/kubernetes v1.34 needs
+MIN_GO = (1, 26)  # the newest `go` directive of the pins (helm v3.22.0, kwok v0.8.0)
 
 
 def find_go() -> str:
@@ -258,6 +258,10 @@ class _Builder:
             result = subprocess.run([self.go, *args], cwd=cwd or self.toolchain.root,
                                     env=self.env, stdout=subprocess.PIPE, stderr=out,
                                     text=True, timeout=3600)
+        if result.returncode != 0 and "requires go >=" in tail(log):
+            raise PrerequisiteError(
+                f"`go {' '.join(args[:2])}` failed for {name}: a pinned module needs a newer "
+                f"Go than {self.go} (log: {log}); install that Go (go.dev/dl) and retry")
         if result.returncode != 0:
             raise PrerequisiteError(
                 f"`go {' '.join(args[:2])}` failed for {name} (exit {result.returncode}); "

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.deploy.chart import ChartSpec, deployment_status, image_tag, release_objects
+from harness.deploy.chart import ChartSpec, deployment_status, image_tags, release_objects
 from harness.errors import ConfigError
 
 
@@ -46,7 +46,7 @@ def test_release_objects_by_version_label(chart):
 
 def test_without_a_stable_deployment_the_error_says_how_to_label(chart):
     manifest = yaml.safe_dump_all([deployment("svc", "blue")])
-    with pytest.raises(ConfigError, match="version: stable"):
+    with pytest.raises(ConfigError, match="--chart-subsets"):
         release_objects(manifest, ChartSpec(chart=chart, release="r"))
 
 
@@ -76,6 +76,35 @@ def test_deployment_status():
     assert "Available is not True" in deployment_status(rolled(1, condition="False"))
 
 
-def test_image_tag():
-    assert image_tag(deployment("a", "stable", image="reg:5000/team/svc:1.2")) == "1.2"
-    assert image_tag(deployment("a", "stable", image="reg:5000/svc")) == ""
+def test_image_tags():
+    assert image_tags(deployment("a", "stable", image="reg:5000/team/svc:1.2")) == ["1.2"]
+    assert image_tags(deployment("a", "stable", image="reg:5000/svc")) == [""]
+    assert image_tags(deployment("a", "stable", image="svc:1.2@sha256:abc")) == ["1.2"]
+    assert image_tags(deployment("a", "stable", image="svc@sha256:abc")) == [""]
+
+
+def test_subsets_must_be_two_distinct_names(chart):
+    with pytest.raises(ConfigError, match="two distinct"):
+        ChartSpec(chart=chart, release="r", subsets={"v1": "stable", "": "canary"})
+    with pytest.raises(ConfigError, match="two distinct"):
+        ChartSpec(chart=chart, release="r", subsets={"v1": "stable"})
+
+
+def test_the_destination_rule_decides_which_pods_a_subset_selects(chart):
+    rule = {"kind": "DestinationRule", "metadata": {"name": "svc"},
+            "spec": {"host": "svc", "subsets": [
+                {"name": "primary", "labels": {"track": "main"}},
+                {"name": "next", "labels": {"track": "next"}}]}}
+    main, nxt = deployment("svc", "x"), deployment("svc-next", "x")
+    main["spec"]["template"]["metadata"]["labels"] = {"app": "svc", "track": "main"}
+    nxt["spec"]["template"]["metadata"]["labels"] = {"app": "svc", "track": "next"}
+    spec = ChartSpec(chart=chart, release="r",
+                     subsets={"primary": "stable", "next": "canary"})
+    objects = release_objects(yaml.safe_dump_all([rule, main, nxt]), spec)
+    assert objects.deployments == {"stable": "svc", "canary": "svc-next"}
+
+
+def test_two_deployments_of_one_version_are_refused(chart):
+    manifest = yaml.safe_dump_all([deployment("api", "stable"), deployment("worker", "stable")])
+    with pytest.raises(ConfigError, match="several Deployments run one version"):
+        release_objects(manifest, ChartSpec(chart=chart, release="r"))

@@ -43,6 +43,17 @@ def test_an_unknown_subset_names_the_option():
         route_weights(vs(route(("blue", 100))), SUBSETS)
 
 
+def test_a_prefix_slash_match_catches_everything():
+    spec = vs(route(("stable", 80), ("canary", 20), match=[{"uri": {"prefix": "/"}}]))
+    assert route_weights(spec, SUBSETS) == {"stable": 80, "canary": 20}
+
+
+def test_routes_that_all_match_something_have_no_defined_split():
+    header = [{"headers": {"x-canary": {"exact": "1"}}}]
+    with pytest.raises(VirtualServiceError, match="catches every request"):
+        route_weights(vs(route(("canary", 100), match=header)), SUBSETS)
+
+
 def test_no_http_route_is_an_error():
     with pytest.raises(VirtualServiceError, match=r"spec\.http is empty"):
         default_route({"http": []})
