@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.deploy.target import DEFAULT_VALUES_ROOT
 from harness.errors import ConfigError
 from harness.kubernetes.client import load_documents
 
@@ -25,7 +26,7 @@ class ChartSpec:
 
     chart: Path
     release: str
-    root: str = "dataTier.canary"
+    root: str = DEFAULT_VALUES_ROOT
     values_files: tuple[Path, ...] = ()
     traffic_key: str = ""
     enabled_key: str = ""

@@ -18,7 +18,7 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
 from harness.errors import CutoverError
-from harness.stack.endpoint import IcebergEndpoint
+from harness.stack.endpoint import IcebergEndpoint, KubernetesEndpoint
 from harness.stack.stack import Stack
 
 _UNSAFE = re.compile(r"[^a-z0-9_]+")
@@ -155,8 +155,8 @@ class Namespace:
         from harness.kubernetes.client import KubeClient
 
         endpoint = self.stack.endpoint("kubernetes")
-        with KubeClient(Path(getattr(endpoint, "kubeconfig", "")),
-                        context=getattr(endpoint, "context", "")) as client:
+        assert isinstance(endpoint, KubernetesEndpoint)
+        with KubeClient(Path(endpoint.kubeconfig), context=endpoint.context) as client:
             client.delete("v1", "Namespace", self.kube_namespace)  # finalized asynchronously
         self._kube_used = False
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from harness.errors import CutoverError
-from harness.kubernetes.client import KubeApiError, KubeClient
+from harness.kubernetes.client import KubeClient
 from harness.traffic.router import Router, RouterError
 
 ISTIO_GROUP = "networking.istio.io"
@@ -132,12 +132,7 @@ class VirtualServiceFollower:
                         self._apply(None)
                     elif kind == "ERROR":
                         break  # e.g. 410 Gone: list again
-            except (KubeApiError, OSError, ValueError) as exc:
-                if self._stop.is_set():
-                    return
-                self._fail(f"watching VirtualService {self.namespace}/{self.name}: {exc}")
-                self._stop.wait(0.5)
-            except Exception as exc:  # httpx stream errors once the client closes
+            except Exception as exc:  # the API's, and httpx's once the client closes
                 if self._stop.is_set():
                     return
                 self._fail(f"watching VirtualService {self.namespace}/{self.name}: "

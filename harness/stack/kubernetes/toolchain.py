@@ -250,13 +250,15 @@ class _Builder:
         self.timings_s[what] = round(time.monotonic() - started, 1)
         self.progress(f"kubernetes: {what} done in {self.timings_s[what]:.0f}s")
 
-    def _go(self, name: str, *args: str, cwd: Path | None = None) -> str:
+    def _go(self, name: str, *args: str, cwd: Path | None = None,
+            env: dict[str, str] | None = None) -> str:
         log = self.logs / f"{name}.log"
         with log.open("a") as out:
             out.write(f"$ go {' '.join(args)}\n")
             out.flush()
             result = subprocess.run([self.go, *args], cwd=cwd or self.toolchain.root,
-                                    env=self.env, stdout=subprocess.PIPE, stderr=out,
+                                    env={**self.env, **(env or {})},
+                                    stdout=subprocess.PIPE, stderr=out,
                                     text=True, timeout=3600)
         if result.returncode != 0 and "requires go >=" in tail(log):
             raise PrerequisiteError(
@@ -308,12 +310,8 @@ class _Builder:
     def _install(self, pin: GoPin, target: Path) -> None:
         flags = ["-ldflags", f"-X {pin.version_variable}={pin.version}"] \
             if pin.version_variable else []
-        env = self.env
-        self.env = {**env, "GOBIN": str(target.parent), "GOFLAGS": "-buildvcs=false"}
-        try:
-            self._go(pin.name, "install", *flags, f"{pin.package}@{pin.version}")
-        finally:
-            self.env = env
+        self._go(pin.name, "install", *flags, f"{pin.package}@{pin.version}",
+                 env={"GOBIN": str(target.parent), "GOFLAGS": "-buildvcs=false"})
 
     def _data_files(self) -> None:
         kwok = self._module_dir("kwok", self.pins["kwok"])
