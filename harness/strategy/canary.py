@@ -194,6 +194,16 @@ class CanaryController:
         self.store.save(state)
         return state
 
+    def abort(self, reason: str, *, weight: int) -> CanaryState:
+        """End the canary now, from outside the steps (its router failed while setting
+        ``weight``), recorded like every transition; the caller has moved the traffic."""
+        state = self.store.load()
+        state.weight = weight
+        self._move(state, Phase.ABORTED, self._clock(), reason)
+        state.weight = 0
+        self.store.save(state)
+        return state
+
     def _advance(self) -> tuple[CanaryState, bool]:
         state = self.store.load()
         handler = self._handlers.get(state.phase)

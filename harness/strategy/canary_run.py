@@ -171,7 +171,7 @@ class CanaryRun:
                 state = controller.step()
             except RouterError as exc:  # e.g. a chart whose VirtualService ignores its values
                 tracker.close()
-                return self._router_failed(exc, tracker)
+                return self._router_failed(exc, tracker, controller)
             if tracker.observe(state.weight):
                 self.progress(f"canary at {state.weight} %")
                 if on_weight:
@@ -319,7 +319,8 @@ class CanaryRun:
         if self.helm is not None:
             self.helm.promote(self.target.canary.label)
 
-    def _router_failed(self, exc: RouterError, tracker: StepTracker) -> CanaryOutcome:
+    def _router_failed(self, exc: RouterError, tracker: StepTracker,
+                       controller: CanaryController) -> CanaryOutcome:
         """The router could not set a weight: stop the canary's traffic, end the run."""
         state = self.store.load()
         if isinstance(exc, ChartMismatchError):
@@ -342,13 +343,7 @@ class CanaryRun:
             self.events.emit("canary.router_error", error=f"traffic not reset: {reset}")
         self.flags.update(canary_traffic_percentage=0)
         self.events.emit("canary.router_error", error=str(exc), weight=weight)
-        now = time.time()
-        state.history.append({"ts": now, "from": str(state.phase), "to": str(Phase.ABORTED),
-                              "weight": weight, "reason": str(exc)})
-        self.events.emit("canary.phase", at=now, phase=str(Phase.ABORTED),
-                         previous=str(state.phase), weight=weight, reason=str(exc), values={})
-        state.phase, state.weight = Phase.ABORTED, 0
-        self.store.save(state)
+        state = controller.abort(str(exc), weight=weight)
         check = CheckResult("router_followed", False, str(exc),
                             {"error": str(exc), "phase": str(state.phase),
                              "weight": weight, "traffic_reset": reset or "ok",
