@@ -20,6 +20,7 @@ from fixtures.canary import (
     CHART,
     STABLE,
     VALUES,
+    check_named,
     faults_at,
     mutant_chart,
     reference_target,
@@ -43,12 +44,6 @@ mutant_canary = factories.canary(target=reference_target, policy=scenario_policy
                                  record_checks=False)
 
 
-def _check(outcome, name):
-    found = [c for c in outcome.checks if c.name == name]
-    assert found, f"check {name} not made: {[c.name for c in outcome.checks]}"
-    return found[0]
-
-
 def test_helm_driven_canary_is_promoted(helm_canary):
     outcome = helm_canary.run()
     assert outcome.outcome == "promoted", outcome.summary()
@@ -61,7 +56,7 @@ def test_helm_driven_canary_is_promoted(helm_canary):
     # the load really split the way each VirtualService said
     assert [s["weight"] for s in outcome.steps] == [0, *INCREMENTS, 0]
     assert all(s["within_tolerance"] for s in outcome.steps), outcome.steps
-    promoted = _check(outcome, "stable_tag_promoted")
+    promoted = check_named(outcome, "stable_tag_promoted")
     assert CANARY in promoted.evidence["image_tags"]
     assert promoted.evidence["helm_values"] == {"dataTier.image.tag": CANARY,
                                                 "dataTier.canary.trafficPercentage": 0}
@@ -79,7 +74,7 @@ def test_helm_driven_canary_failing_at_30_percent_rolls_back_keeping_its_deploym
     assert outcome.outcome == "rolled_back", outcome.summary()
     assert outcome.decided_at_weight == 30, outcome.summary()
     assert not outcome.failed, [f"{c.name}: {c.summary}" for c in outcome.failed]
-    kept = _check(outcome, "canary_deployment_kept")
+    kept = check_named(outcome, "canary_deployment_kept")
     assert kept.evidence["status"]["availableReplicas"] == 1
     assert kept.evidence["virtual_service"] == {"stable": 100, "canary": 0}
     assert helm_canary.helm.helm.values("data-tier")["dataTier"]["canary"][
@@ -95,12 +90,12 @@ def test_chart_whose_virtualservice_ignores_the_traffic_is_caught_at_the_first_s
     assert outcome.outcome == "aborted", outcome.summary()
     assert outcome.decided_at_weight == 10, "caught at the first increment"
     assert outcome.state["phase"] == "aborted"
-    followed = _check(outcome, "router_followed")
+    followed = check_named(outcome, "router_followed")
     assert not followed.ok
     assert followed.evidence["expected"] == {"stable": 90, "canary": 10}
     assert followed.evidence["found"] == {"stable": 100, "canary": 0}
     assert "does not follow dataTier.canary.trafficPercentage" in followed.summary
-    rendered = _check(outcome, "virtual_service_followed")
+    rendered = check_named(outcome, "virtual_service_followed")
     assert not rendered.ok and "first mismatch at 10 %" in rendered.summary
     # nothing went past the first increment, and no request reached the canary
     assert [s["weight"] for s in mutant_canary.helm.steps] == [0, 10]

@@ -9,6 +9,7 @@ from fixtures.canary import (
     CANARY,
     CHART,
     VALUES,
+    check_named,
     faults_at,
     mutant_chart,
     reference_target,
@@ -31,15 +32,10 @@ idle_canary = factories.canary(target=reference_target, policy=scenario_policy,
                                record_checks=False)
 
 
-def _check(outcome, name):
-    (found,) = [c for c in outcome.checks if c.name == name]
-    return found
-
-
 def test_a_chart_whose_stable_deployment_pins_its_tag_fails_the_promotion(pinned_canary):
     outcome = pinned_canary.run()
     assert outcome.outcome == "promoted", outcome.summary()
-    promoted = _check(outcome, "stable_tag_promoted")
+    promoted = check_named(outcome, "stable_tag_promoted")
     assert not promoted.ok
     assert promoted.evidence["image_tags"] == ["stable"]
     assert promoted.evidence["helm_values"]["dataTier.image.tag"] == CANARY
@@ -69,7 +65,7 @@ def test_a_canary_scaled_to_zero_after_its_rollback_fails_the_kept_check(idle_ca
 
     outcome = idle_canary.run(on_weight=on_weight)
     assert outcome.outcome == "rolled_back", outcome.summary()
-    kept = _check(outcome, "canary_deployment_kept")
+    kept = check_named(outcome, "canary_deployment_kept")
     assert not kept.ok
     assert "scaled to 0 replicas" in kept.summary
     assert kept.evidence["deployment"] == "data-tier-canary"

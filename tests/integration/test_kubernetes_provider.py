@@ -3,8 +3,6 @@ scheduler, kwok), the reference chart installed with real Helm, and the adapter 
 makes HAProxy follow a VirtualService."""
 
 import shutil
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -20,6 +18,7 @@ from harness.traffic.haproxy import HaproxyRouter
 from harness.traffic.virtualservice import VirtualServiceFollower, route_weights
 from harness.wait import wait_until
 from tests.integration.run_root import private_run_root
+from tests.integration.upstreams import version_server
 
 ISTIO_API = "networking.istio.io/v1"
 
@@ -84,40 +83,11 @@ def test_helm_installs_the_reference_chart_and_its_virtualservice_follows_the_va
                      set_values={"dataTier.canary.trafficPercentage": 150})
 
 
-class _Versions:
-    """Two upstreams that answer with their version (stand in for the kwok pods)."""
-
-    def __init__(self):
-        self.servers = {}
-        for version in ("stable", "canary"):
-            class Handler(BaseHTTPRequestHandler):
-                name = version
-
-                def do_GET(self):
-                    body = self.name.encode()
-                    self.send_response(200)
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-
-                def log_message(self, *args):
-                    pass
-
-            server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-            threading.Thread(target=server.serve_forever, daemon=True).start()
-            self.servers[version] = server
-
-    def close(self):
-        for server in self.servers.values():
-            server.shutdown()
-            server.server_close()
-
-
 def test_haproxy_follows_the_virtualservice(stack, kubernetes, kube, namespace):
     haproxy = stack.endpoint("haproxy")
     router = HaproxyRouter(haproxy.admin_socket, haproxy.backend)
-    versions = _Versions()
-    for version, server in versions.servers.items():
+    servers = {v: version_server(v) for v in ("stable", "canary")}
+    for version, server in servers.items():
         router.set_address(version, "127.0.0.1", server.server_address[1])
     ns = namespace.kube_namespace
     kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
@@ -145,7 +115,9 @@ def test_haproxy_follows_the_virtualservice(stack, kubernetes, kube, namespace):
         finally:
             follower.stop()
             router.set_weights({"stable": 100, "canary": 0})
-            versions.close()
+            for server in servers.values():
+                server.shutdown()
+                server.server_close()
 
 
 def test_kubeconfig_points_the_provider_at_an_existing_cluster(kubernetes, tmp_path):

@@ -1,8 +1,6 @@
 """HAProxy splits traffic by runtime weights; Prometheus sees it."""
 
-import threading
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -10,37 +8,16 @@ import pytest
 from harness.analysis import PrometheusMetricSource
 from harness.traffic import HaproxyRouter, RouterError
 from harness.wait import wait_until
+from tests.integration.upstreams import version_server
 
 REQUESTS = 1000
-
-
-def _version_server(version):
-    """An upstream that answers with its version name (stands for a data-tier version)."""
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # headers and body go out without a 40 ms stall
-
-        def do_GET(self):
-            body = version.encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 @pytest.fixture(scope="module")
 def routed(stack):
     haproxy = stack.endpoint("haproxy")
     router = HaproxyRouter(haproxy.admin_socket, haproxy.backend)
-    servers = {v: _version_server(v) for v in ("stable", "canary")}
+    servers = {v: version_server(v) for v in ("stable", "canary")}
     for version, server in servers.items():
         router.set_address(version, "127.0.0.1", server.server_address[1])
     yield haproxy, router
