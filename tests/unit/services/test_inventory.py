@@ -24,6 +24,7 @@ from fixtures.services.inventory import (
     item,
 )
 from fixtures.services.inventory.__main__ import build_service, is_loopback, parse_args
+from fixtures.services.inventory.server import WINDOW_S
 
 ROOT = Path(__file__).parents[3]
 
@@ -242,17 +243,17 @@ def test_latency_really_sleeps(running: tuple[InventoryServer, httpx.Client]) ->
 
 
 def test_overload_latency_only_above_the_capacity() -> None:
-    clock = StillClock()
-    switches = FaultSwitches(Faults(latency_ms=10, capacity_rps=3, overload_latency_ms=800),
+    clock = StillClock()  # capacity 1 per second: 3 requests within the 3 s window
+    switches = FaultSwitches(Faults(latency_ms=10, capacity_rps=1, overload_latency_ms=800),
                              clock=clock)
     delays = []
-    for _ in range(5):  # at 100, 100.125, ... 100.5
+    for _ in range(5):  # at 100, 100.5, ... 102
         delays.append(switches.admit().delay_s)
-        clock.now += 0.125
+        clock.now += 0.5
     assert delays == [0.01, 0.01, 0.01, 0.81, 0.81]
-    clock.now = 101.25  # only the last two (100.375, 100.5) are within the second
+    clock.now = 104.4  # only the last two (101.5, 102) are within the window
     assert [switches.admit().overloaded for _ in range(3)] == [False, True, True]
-    clock.now += 1.0
+    clock.now += WINDOW_S
     assert [switches.admit().overloaded for _ in range(4)] == [False, False, False, True]
 
 
@@ -264,17 +265,34 @@ def test_a_steady_rate_at_the_capacity_is_never_overloaded() -> None:
         overloaded.append(switches.admit().overloaded)
         clock.now += 0.125
     assert not any(overloaded)
-    # the request due now is the 8th within the second; one more at once is one too many
+    # the request due now is the 24th within the window; one more at once is one too many
     assert [switches.admit().overloaded for _ in range(2)] == [False, True]
+
+
+def test_a_stall_that_admits_half_a_second_at_once_is_not_an_overload() -> None:
+    """Requests queued while the process stalled are admitted together, the rate unchanged."""
+    clock = StillClock()
+    start = clock.now
+    switches = FaultSwitches(Faults(capacity_rps=36), clock=clock)
+    overloaded = []
+    for tick in range(24 * 10):  # 24 per second for 10 s; stalled the first 0.5 s of every 2
+        arrived = tick / 24
+        stall_end = arrived // 2 * 2 + 0.5
+        clock.now = start + max(arrived, stall_end)
+        overloaded.append(switches.admit().overloaded)
+    assert not any(overloaded)
+    clock.now += 0.01  # 40 per second over the window is above the capacity
+    assert any([switches.admit().overloaded for _ in range(48)])
 
 
 def test_overload_counts_data_requests_only(
         switches: FaultSwitches, sleep: RecordingSleep, client: httpx.Client) -> None:
-    switches.update({"capacity_rps": 2})
+    switches.update({"capacity_rps": 1})  # 3 within the window
     for _ in range(5):
         client.get("/healthz")
         client.get("/admin/faults")
     client.get("/items/1")
+    client.get("/items/2")
     client.get("/items")
     assert sleep.slept_s == []
     client.post("/orders", json={"item": 1, "quantity": 1})
