@@ -83,6 +83,7 @@ _REGISTRY_FORMATS = {"avro-confluent", "debezium-avro-confluent"}
 _CDC_FORMATS = {"debezium-avro-confluent", "debezium-json"}
 _DEFAULT_FORMAT = "avro-registry"  # Confluent's default for both key.format and value.format
 _CHANGELOG_MODES = ("append", "upsert", "retract")
+_ISOLATION_LEVELS = {"read-committed": "read_committed", "read-uncommitted": "read_uncommitted"}
 _DROPPED_PREFIXES = ("kafka.", "confluent.", "error-handling.")
 _REGISTRY_SUBOPTION = re.compile(r"^(key\.|value\.)?(avro|json|proto)-registry\.")
 _FIELDS_INCLUDE = {"all": "ALL", "except-key": "EXCEPT_KEY", "except_key": "EXCEPT_KEY"}
@@ -194,8 +195,9 @@ def _plan(table: CreateTable, options: dict[str, tuple[str, str]], target: Kafka
         plan.options["properties.group.id"] = target.group_prefix + table.name
     if connector == "kafka":
         plan.options["scan.startup.mode"] = values.get("scan.startup.mode", target.startup_mode)
+    plan.options["properties.isolation.level"] = _isolation(table, values)
     plan.options.update(_formats(table, values, connector, target, plan, ltz=ltz))
-    translated = {"key.format", "value.format", "format"}
+    translated = {"key.format", "value.format", "format", "kafka.consumer.isolation-level"}
     if connector == "kafka":
         translated.add("scan.startup.mode")
     for key, (written, value) in options.items():
@@ -213,6 +215,17 @@ def _plan(table: CreateTable, options: dict[str, tuple[str, str]], target: Kafka
     plan.options.update(plan.passed)
     plan.warnings.extend(_semantic_warnings(table, values, connector))
     return plan
+
+
+def _isolation(table: CreateTable, values: dict[str, str]) -> str:
+    """The consumer's isolation level: Confluent Cloud reads committed records only
+    unless 'kafka.consumer.isolation-level' says otherwise; open-source Kafka consumers
+    read uncommitted ones (records of aborted transactions too) unless told."""
+    level = values.get("kafka.consumer.isolation-level", "read-committed").strip().lower()
+    if level not in _ISOLATION_LEVELS:
+        raise DialectError(f"table {table.name!r}: 'kafka.consumer.isolation-level' = "
+                           f"{level!r} is not one of {', '.join(_ISOLATION_LEVELS)}")
+    return _ISOLATION_LEVELS[level]
 
 
 def _connector(table: CreateTable, values: dict[str, str]) -> str:

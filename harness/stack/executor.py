@@ -31,6 +31,10 @@ class RunningProcess(Protocol):
 
     def exit_code(self) -> int | None: ...
 
+    def signal(self, signum: int) -> None:
+        """Send ``signum`` to the command and everything it started (process faults)."""
+        ...
+
     def stop(self, timeout_s: float = 20.0) -> None: ...
 
 

@@ -81,6 +81,11 @@ class ManagedProcess:
     def exit_code(self) -> int | None:
         return self.popen.poll()
 
+    def signal(self, signum: int) -> None:
+        """Signal the whole process group; a group already gone is not an error."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signum)
+
     def stop(self, timeout_s: float = 20.0) -> None:
         """Stop the whole process group: the service's signal, then SIGKILL."""
         stop_process_group(self.pid, self.stop_signal, timeout_s=timeout_s)

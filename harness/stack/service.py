@@ -11,8 +11,9 @@ from typing import Any
 
 import httpx
 
-from harness.errors import ServiceStartError
+from harness.errors import ConfigError, ServiceStartError
 from harness.stack.endpoint import Endpoint
+from harness.stack.executor import RunningProcess
 from harness.stack.process import tail
 
 
@@ -59,8 +60,18 @@ class Service(ABC):
         return []
 
     def processes(self) -> list[ProcessRecord]:
-        """Processes to record in the state file (local provider)."""
-        return []
+        """Processes to record in the state file."""
+        return [ProcessRecord(p.name, p.pid, p.stop_signal, str(p.log_path))
+                for p in self.running().values()]
+
+    def running(self) -> dict[str, RunningProcess]:
+        """The service's processes by name (what process faults act on)."""
+        return {}
+
+    def respawn(self, process: str) -> RunningProcess:
+        """Start ``process`` again with the command line it was started with (after a
+        kill); the caller waits for readiness."""
+        raise ConfigError(f"{self.name} cannot start its process {process!r} again")
 
     def stats(self) -> dict[str, Any]:
         """Resource figures for benchmarks (e.g. peak RSS)."""

@@ -88,7 +88,7 @@ class Stack:
                 service = self.provider.service(name, self.endpoints())
                 self.services[name] = service
                 service.start()
-                self._record()
+                self.record_state()
             with ThreadPoolExecutor(max_workers=len(names)) as pool:
                 futures = {n: pool.submit(self._wait, n, started[n]) for n in names}
                 errors = [f.exception() for f in futures.values()]
@@ -105,7 +105,8 @@ class Stack:
         self.progress(f"{name}: ready in {self.timings_s[name]:.1f}s at "
                       f"{self.services[name].endpoint().address}")
 
-    def _record(self) -> None:
+    def record_state(self) -> None:
+        """Write the services and their processes (pids change when a fault restarts one)."""
         self.state.services = {
             name: {"endpoint": _safe_endpoint(service),
                    "processes": [asdict(p) for p in service.processes()]}
@@ -121,12 +122,12 @@ class Stack:
         """Record a process a run started on this stack (a service version), so that the
         janitor and `cutover down` stop it if the run dies without stopping it."""
         self.adopted[name] = process
-        self._record()
+        self.record_state()
 
     def release_process(self, name: str) -> None:
         """The run stopped ``name`` itself; forget it."""
         if self.adopted.pop(name, None) is not None:
-            self._record()
+            self.record_state()
 
     def endpoint(self, name: str) -> Endpoint:
         return self.require(name)[name]
@@ -138,7 +139,7 @@ class Stack:
         """Leave the services running after this process exits; `cutover down` stops them."""
         self.detached = True
         self.state.kept = True
-        self._record()
+        self.record_state()
         return self.state
 
     def close(self) -> None:
@@ -169,7 +170,7 @@ class Stack:
                     log.warning("%s: %s failed during teardown: %s", name, step, exc)
         for name in names:
             self.services.pop(name, None)
-        self._record()
+        self.record_state()
         if failed:
             self.progress(f"logs kept in {self.run_dir / 'logs'}")
 

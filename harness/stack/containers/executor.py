@@ -70,6 +70,13 @@ class ContainerProcess:
     def exit_code(self) -> int | None:
         return self._exit_code
 
+    def signal(self, signum: int) -> None:
+        """Signal the container's command (what ``docker kill --signal`` does)."""
+        import docker.errors
+
+        with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
+            self.container.get_wrapped_container().kill(signal=int(signum))
+
     def stop(self, timeout_s: float = 20.0) -> None:
         """Signal the command, wait for it, then kill; Docker removes the container."""
         import docker.errors

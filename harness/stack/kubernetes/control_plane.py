@@ -27,7 +27,7 @@ from harness.stack.kubernetes.pki import Pki, make_pki
 from harness.stack.kubernetes.toolchain import KubeToolchain
 from harness.stack.ports import HOST, allocate_port
 from harness.stack.process import peak_rss_bytes
-from harness.stack.service import ProcessRecord, ReadinessProbe, Service
+from harness.stack.service import ReadinessProbe, Service
 
 SERVICE_CIDR = "10.96.0.0/16"
 NODE_NAME = "cutover-node-0"
@@ -197,9 +197,8 @@ class KubernetesService(Service):
     def collect_logs(self, dest: Path) -> list[Path]:
         return [p.log_path for p in self.processes_.values() if p.log_path.exists()]
 
-    def processes(self) -> list[ProcessRecord]:
-        return [ProcessRecord(p.name, p.pid, p.stop_signal, str(p.log_path))
-                for p in self.processes_.values()]
+    def running(self) -> dict[str, RunningProcess]:
+        return dict(self.processes_)
 
     def stats(self) -> dict[str, Any]:
         per = {f"peak_rss_bytes_{n}": peak_rss_bytes(p.pid)

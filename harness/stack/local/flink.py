@@ -20,7 +20,7 @@ from harness.stack.endpoint import FlinkEndpoint
 from harness.stack.executor import LOCAL, Executor, RunningProcess
 from harness.stack.ports import HOST, allocate_port
 from harness.stack.process import peak_rss_bytes
-from harness.stack.service import ProcessRecord, ReadinessProbe, Service
+from harness.stack.service import ReadinessProbe, Service
 
 # What Flink's stock config.yaml passes to every JVM on Java 17.
 JAVA_OPENS = [
@@ -121,6 +121,7 @@ class FlinkService(Service):
         self.logs = run_dir / "logs"
         self.ports: dict[str, int] = {}
         self.processes_: dict[str, RunningProcess] = {}
+        self._commands: dict[str, tuple[list[str], dict[str, str]]] = {}
         self.executor: Executor = LOCAL
 
     # -- classpath -----------------------------------------------------------------
@@ -175,9 +176,22 @@ class FlinkService(Service):
                 self.classpath(gateway=gateway), main, *args]
         env = {"FLINK_CONF_DIR": str(self.conf_dir), "FLINK_HOME": str(self.dist),
                "PATH": "/usr/bin:/bin"}
+        self._commands[role] = (argv, env)
         self.processes_[role] = self.executor.spawn(
             f"flink-{role}", argv, log_path=self.logs / f"flink-{role}.log", env=env,
             cwd=self.home)
+
+    def running(self) -> dict[str, RunningProcess]:
+        return {p.name: p for p in self.processes_.values()}
+
+    def respawn(self, process: str) -> RunningProcess:
+        role = process.removeprefix("flink-")
+        if role not in self._commands:
+            return super().respawn(process)
+        argv, env = self._commands[role]
+        self.processes_[role] = self.executor.spawn(
+            process, argv, log_path=self.logs / f"{process}.log", env=env, cwd=self.home)
+        return self.processes_[role]
 
     def _resource_params(self, what: str) -> tuple[list[str], list[str]]:
         """JVM and dynamic options for a process size, computed by Flink itself."""
@@ -241,10 +255,6 @@ class FlinkService(Service):
 
     def collect_logs(self, dest: Path) -> list[Path]:
         return [p.log_path for p in self.processes_.values() if p.log_path.exists()]
-
-    def processes(self) -> list[ProcessRecord]:
-        return [ProcessRecord(p.name, p.pid, p.stop_signal, str(p.log_path))
-                for p in self.processes_.values()]
 
     def stats(self) -> dict[str, int]:
         per_role = {f"peak_rss_bytes_{role}": peak_rss_bytes(p.pid)

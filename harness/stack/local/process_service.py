@@ -9,7 +9,7 @@ from typing import Any
 
 from harness.stack.executor import LOCAL, Executor, RunningProcess
 from harness.stack.process import peak_rss_bytes
-from harness.stack.service import ProcessRecord, Service
+from harness.stack.service import Service
 
 
 class ProcessService(Service):
@@ -20,11 +20,23 @@ class ProcessService(Service):
         self.log_path = run_dir / "logs" / f"{self.name}.log"
         self.process: RunningProcess | None = None
         self.executor: Executor = LOCAL
+        self._command: tuple[list[str], dict[str, Any]] | None = None
 
     def spawn(self, argv: list[str], **options: Any) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
         options.setdefault("cwd", self.home)
+        self._command = (argv, options)
         self.process = self.executor.spawn(self.name, argv, log_path=self.log_path, **options)
+
+    def running(self) -> dict[str, RunningProcess]:
+        return {self.name: self.process} if self.process is not None else {}
+
+    def respawn(self, process: str) -> RunningProcess:
+        if process != self.name or self._command is None:
+            return super().respawn(process)
+        argv, options = self._command
+        self.process = self.executor.spawn(self.name, argv, log_path=self.log_path, **options)
+        return self.process
 
     def died(self) -> str | None:
         """Why the service can no longer become ready, or None while it runs."""
@@ -41,12 +53,6 @@ class ProcessService(Service):
 
     def collect_logs(self, dest: Path) -> list[Path]:
         return [self.log_path] if self.log_path.exists() else []
-
-    def processes(self) -> list[ProcessRecord]:
-        if self.process is None:
-            return []
-        return [ProcessRecord(self.name, self.process.pid, self.process.stop_signal,
-                              str(self.log_path))]
 
     def stats(self) -> dict[str, int]:
         return {"peak_rss_bytes": peak_rss_bytes(self.process.pid) if self.process else 0}

@@ -50,7 +50,8 @@ def test_append_json_registry_maps_to_kafka_with_json():
     assert options(sql) == {
         "connector": "kafka", "topic": "clicks",
         "properties.bootstrap.servers": "127.0.0.1:9092",
-        "scan.startup.mode": "earliest-offset", "format": "json"}
+        "scan.startup.mode": "earliest-offset", "format": "json",
+        "properties.isolation.level": "read_committed"}
     assert sql.startswith("CREATE TABLE clicks (id STRING, n INT)\nWITH (\n")
 
 
@@ -60,9 +61,28 @@ def test_upsert_avro_registry_maps_to_upsert_kafka_with_registry_urls():
     assert options(result.sql) == {
         "connector": "upsert-kafka", "topic": "int_x",
         "properties.bootstrap.servers": "127.0.0.1:9092",
+        "properties.isolation.level": "read_committed",
         "key.format": "avro-confluent", "key.avro-confluent.url": REGISTRY,
         "value.format": "avro-confluent", "value.avro-confluent.url": REGISTRY,
         "value.fields-include": "ALL"}
+
+
+@pytest.mark.parametrize(("written", "level"), [
+    ("", "read_committed"), ("read-committed", "read_committed"),
+    ("read-uncommitted", "read_uncommitted")])
+def test_consumers_read_committed_records_unless_the_table_says_otherwise(written, level):
+    """Confluent Cloud's default; open-source Kafka consumers would read aborted records."""
+    option = f", 'kafka.consumer.isolation-level' = '{written}'" if written else ""
+    result = adapt_ddl_detailed("CREATE TABLE clicks (id STRING)\nWITH ('changelog.mode' = "
+                                f"'append', 'value.format' = 'json'{option})", NO_REGISTRY)
+    assert options(result.sql)["properties.isolation.level"] == level
+    assert "kafka.consumer.isolation-level" not in result.dropped_options
+
+
+def test_an_unknown_isolation_level_names_the_levels():
+    with pytest.raises(DialectError, match=r"clicks.*'dirty'.*read-committed, read-uncommitted"):
+        adapt_ddl("CREATE TABLE clicks (id STRING) WITH ('value.format' = 'json', "
+                  "'kafka.consumer.isolation-level' = 'dirty')", NO_REGISTRY)
 
 
 def test_whole_example_keeps_everything_but_distribution_and_options():
