@@ -10,6 +10,7 @@ with the new pid so ``cutover down`` and the janitor still find it.
 from __future__ import annotations
 
 import signal
+import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -75,7 +76,11 @@ class ProcessFault(Fault):
         if self.spec.action == "pause":
             self.process.signal(signal.SIGCONT)
             return {"resumed": True}
+        if self.process.alive():  # the injection never took: nothing to start again
+            return {"new_pid": None}
+        started = time.monotonic()
         self.process = self.service.respawn(self.spec.target)
         self.host.record_state()
         self.service.wait_ready(self.ready_timeout_s)
-        return {"new_pid": self.process.pid}
+        return {"new_pid": self.process.pid,
+                "ready_after_s": round(time.monotonic() - started, 2)}

@@ -37,6 +37,12 @@ def _check(d: dict[str, Any]) -> str:
 
 
 def _fault(d: dict[str, Any]) -> str:
+    if "label" in d:  # a harness.faults fault: its start, then its end with evidence
+        if d.get("phase") == "start":
+            return f"fault {d['label']}: on"
+        evidence = {k: v for k, v in d.items()
+                    if k not in ("phase", "label", "started", "ended", "held_s")}
+        return f"fault {d['label']}: healed after {d.get('held_s')} s {evidence}"
     switches = {k: v for k, v in d.items() if k != "slot"}
     return f"fault on {d.get('slot', '?')}: {switches}"
 

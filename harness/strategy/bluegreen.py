@@ -14,6 +14,7 @@ their ends and checkpointed after that (:class:`~harness.flink.settle.Settler`).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict
@@ -41,10 +42,25 @@ from harness.strategy.bluegreen_checks import (
 )
 from harness.strategy.bluegreen_setup import BlueGreenInputError, PreparedRun
 from harness.strategy.bluegreen_state import STATE_FILE, BlueGreenOutcome, BlueGreenState
+from harness.strategy.fault_checks import fault_checks
+from harness.strategy.fault_plan import FaultPlan
 from harness.strategy.flags import write_json_atomic
 from harness.strategy.serving import ServingMap
 
 Hook = Callable[["BlueGreenRun"], None]
+
+
+def chained(*hook_maps: Mapping[str, Hook]) -> dict[str, Hook]:
+    """One hook per phase calling each map's hook for it, in order."""
+    phases = {phase for hooks in hook_maps for phase in hooks}
+
+    def chain(phase: str) -> Hook:
+        def call(run: BlueGreenRun) -> None:
+            for hooks in hook_maps:
+                if phase in hooks:
+                    hooks[phase](run)
+        return call
+    return {phase: chain(phase) for phase in phases}
 
 
 class BlueGreenRun:
@@ -57,16 +73,19 @@ class BlueGreenRun:
         events: The run's timeline.
         record: Called with every check result (a scenario recorder's ``check``).
         progress: Called with one line per step.
-        hooks: Phase name -> called after the step that entered it (fault injection).
+        hooks: Phase name -> called after the step that entered it (mutants, probes).
         sinks: Where Iceberg sinks go, when the spec asks for them.
+        faults: Faults injected at phases; what they disturb is excused from the checks
+            that watch statements, and their windows are in the outcome's figures.
     """
 
     def __init__(self, prepared: PreparedRun, *, deployer: FlinkDeployer, workdir: Path,
                  events: EventLog, record: Callable[[CheckResult], CheckResult] | None = None,
                  progress: Callable[[str], None] | None = None,
                  hooks: Mapping[str, Hook] | None = None,
-                 sinks: IcebergSinks | None = None) -> None:
+                 sinks: IcebergSinks | None = None, faults: FaultPlan | None = None) -> None:
         self.prepared, self.deployer, self.events = prepared, deployer, events
+        self.faults = faults
         self.sinks = sinks if prepared.sink_tables else None
         if prepared.sink_tables and sinks is None:
             raise BlueGreenInputError(f"Iceberg sinks {prepared.sink_tables} were asked for "
@@ -77,7 +96,7 @@ class BlueGreenRun:
         self.state_path = self.workdir / STATE_FILE
         self._record = record or (lambda result: result)
         self._progress = progress or (lambda line: None)
-        self.hooks = dict(hooks or {})
+        self.hooks = chained(faults.hooks() if faults else {}, dict(hooks or {}))
         self.checks: list[CheckResult] = []
         self.state = BlueGreenState(topic_prefix=deployer.target.topic_prefix,
                                     rest_url=self.rest.rest_url,
@@ -101,6 +120,9 @@ class BlueGreenRun:
         self._save()
         while self.state.phase != "done":
             self.step()
+        if self.faults is not None:
+            self.faults.join()
+            self.state.figures.update(self.faults.summary())
         self.state.figures["wall_s"] = round(time.monotonic() - self._started, 2)
         self._save()
         return self.outcome()
@@ -167,8 +189,9 @@ class BlueGreenRun:
             self._settle("v2")
         self.events.emit("bluegreen.live_feed", acked=sum(s.acked for s in fed),
                          failed=sum(s.failed for s in fed))
-        self._add([green_untouched(watcher.samples, {s.name: self._v1_jobs.get(s.name, "")
-                                                     for s in green})], stage="v2")
+        self._add([green_untouched(
+            watcher.samples, {s.name: self._v1_jobs.get(s.name, "") for s in green},
+            excused=self.faults.excused() if self.faults else ())], stage="v2")
         return "v2_settled"
 
     def _check_both(self) -> str:
@@ -182,6 +205,7 @@ class BlueGreenRun:
                               {r.table: r.new_name for r in plan.redeploy}, v2=True),
                   stage="v2")
         self._add(comparison_checks(self.prepared, self.reader), stage="v1_v2")
+        self._add(fault_checks(self), stage="faults")
         self._iceberg_checks(self._v1_tables(), v2=False, stage="v1")
         self._iceberg_checks({r.table: r.new_name for r in plan.redeploy}, v2=True, stage="v2")
         self.state.figures["checks_s"] = round(time.monotonic() - checks_started, 2)
@@ -337,6 +361,9 @@ class BlueGreenRun:
     def shutdown(self) -> None:
         """Stop every statement the run started (the namespace's topics stay)."""
         try:
+            if self.faults is not None:  # a fault still on heals before the teardown
+                with contextlib.suppress(Exception):
+                    self.faults.join()
             if self.sampler is not None:
                 self.sampler.stop()
             self.deployer.stop_all()
@@ -354,7 +381,8 @@ def run_on_stack(prepared: PreparedRun, *, bootstrap_servers: str, gateway_url: 
                  record: Callable[[CheckResult], CheckResult] | None = None,
                  progress: Callable[[str], None] | None = None,
                  hooks: Mapping[str, Hook] | None = None,
-                 sinks: IcebergSinks | None = None) -> BlueGreenRun:
+                 sinks: IcebergSinks | None = None,
+                 faults: FaultPlan | None = None) -> BlueGreenRun:
     """A run whose tables live under ``topic_prefix`` of the stack's Kafka."""
     target = KafkaTarget(bootstrap_servers=bootstrap_servers, topic_prefix=topic_prefix,
                          group_prefix=topic_prefix, schema_registry_url=registry_url)
@@ -363,4 +391,5 @@ def run_on_stack(prepared: PreparedRun, *, bootstrap_servers: str, gateway_url: 
                                                 topic_prefix=topic_prefix),
                              savepoint_dir=savepoint_dir)
     return BlueGreenRun(prepared, deployer=deployer, workdir=workdir, events=events,
-                        record=record, progress=progress, hooks=hooks, sinks=sinks)
+                        record=record, progress=progress, hooks=hooks, sinks=sinks,
+                        faults=faults)

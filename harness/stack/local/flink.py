@@ -122,6 +122,7 @@ class FlinkService(Service):
         self.ports: dict[str, int] = {}
         self.processes_: dict[str, RunningProcess] = {}
         self._commands: dict[str, tuple[list[str], dict[str, str]]] = {}
+        self._replaced_taskmanagers: set[str] = set()
         self.executor: Executor = LOCAL
 
     # -- classpath -----------------------------------------------------------------
@@ -189,6 +190,8 @@ class FlinkService(Service):
         if role not in self._commands:
             return super().respawn(process)
         argv, env = self._commands[role]
+        if role == "taskmanager":  # ready again once a new one registered, not the dead one
+            self._replaced_taskmanagers = self._taskmanager_ids()
         self.processes_[role] = self.executor.spawn(
             process, argv, log_path=self.logs / f"{process}.log", env=env, cwd=self.home)
         return self.processes_[role]
@@ -223,9 +226,20 @@ class FlinkService(Service):
             return f"REST API not answering ({type(exc).__name__})"
         if overview.get("taskmanagers", 0) < 1:
             return "no TaskManager registered yet"
+        if self._replaced_taskmanagers:
+            new = self._taskmanager_ids() - self._replaced_taskmanagers
+            if not new:
+                return "the restarted TaskManager has not registered yet"
         if overview.get("slots-total", 0) < self.sizing.slots:
             return f"{overview.get('slots-total')} of {self.sizing.slots} slots"
         return None
+
+    def _taskmanager_ids(self) -> set[str]:
+        try:
+            listed = httpx.get(f"{self.endpoint().rest_url}/taskmanagers", timeout=2).json()
+        except (httpx.HTTPError, ValueError):
+            return set()
+        return {str(tm.get("id")) for tm in listed.get("taskmanagers", [])}
 
     def _gateway_ready(self) -> str | None:
         try:

@@ -46,6 +46,9 @@ def broker_properties(*, broker_port: int, controller_port: int, log_dir: Path,
         "transaction.state.log.replication.factor": "1",
         "transaction.state.log.min.isr": "1",
         "transaction.state.log.num.partitions": "4",
+        # A producer that died mid-transaction is aborted within a second of its timeout
+        # (default: checked every 10 s), so read-committed consumers are not held long.
+        "transaction.abort.timed.out.transaction.cleanup.interval.ms": "1000",
         "group.initial.rebalance.delay.ms": "0",
         "auto.create.topics.enable": "false",
         "delete.topic.enable": "true",
