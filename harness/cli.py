@@ -139,9 +139,18 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_install(args: argparse.Namespace) -> int:
     config = _config(args)
-    for component in [] if args.kubernetes_only else load_manifest().values():
+    jvm = not (args.kubernetes_only or args.no_jvm)
+    for component in load_manifest().values() if jvm else []:
         path = ensure_component(Path(config["cache_dir"]), component, progress=_progress)
         print(f"{component.name} {component.version}: {path}")
+    if args.toxiproxy:
+        from harness.stack.gotools import ensure_tool, tool
+        from harness.stack.kubernetes.toolchain import find_go
+
+        _progress(f"toxiproxy: building {tool('toxiproxy').version} with go")
+        built = ensure_tool(Path(config["cache_dir"]), "toxiproxy", go=find_go(),
+                            keep_build_cache=args.keep_go_cache)
+        print(f"toxiproxy {tool('toxiproxy').version}: {built}")
     if args.kubernetes or args.kubernetes_only:
         from harness.stack.kubernetes.toolchain import ensure_toolchain
 
@@ -299,6 +308,11 @@ def build_parser() -> argparse.ArgumentParser:
                               "controller manager, scheduler, kwok, Helm) with go")
     install.add_argument("--kubernetes-only", action="store_true",
                          help="build the Kubernetes parts, not the JVM components")
+    install.add_argument("--toxiproxy", action="store_true",
+                         help="also build Toxiproxy with go (network faults: "
+                              "--cutover-network-faults)")
+    install.add_argument("--no-jvm", action="store_true",
+                         help="skip the JVM components (with --kubernetes, --toxiproxy)")
     install.add_argument("--keep-go-cache", action="store_true",
                          help="keep Go's build cache (about 5 GB) after building")
     endpoints = command("endpoints", "print the endpoints file of a stack started with "

@@ -23,9 +23,11 @@ SUITES: dict[str, list[str]] = {
     "stack": ["scenarios/test_stack_readiness.py"],
     "bluegreen": ["scenarios/test_bluegreen_intermediate.py", "scenarios/test_bluegreen_orders.py"],
     "cdc": ["scenarios/test_cdc_schema_evolution.py", "scenarios/test_cdc_source_migration.py"],
-    "canary": ["scenarios/test_canary_data_tier.py", "scenarios/test_canary_inventory.py"],
+    "canary": ["scenarios/test_canary_data_tier.py", "scenarios/test_canary_inventory.py",
+               "scenarios/test_faults_canary.py"],
     "platform": ["scenarios/test_platform_canary.py"],
     "kubernetes": ["scenarios/test_kubernetes_canary.py"],
+    "faults": ["scenarios/test_faults_bluegreen.py", "scenarios/test_faults_canary.py"],
     "incidents": ["fixtures/incidents"],
 }
 

@@ -43,8 +43,8 @@ def parse_manifest(text: str, *, origin: str = "versions.toml") -> dict[str, Com
         raise ConfigError(f"{origin}: not valid TOML ({exc}); fix the syntax") from exc
     components = {}
     for name, table in data.items():
-        if name == "go":  # Go-built parts, read by harness.stack.kubernetes.toolchain
-            continue
+        if name in ("go", "gotool"):  # Go-built parts: harness.stack.kubernetes.toolchain
+            continue  # and harness.stack.gotools read them
         if not isinstance(table, dict):
             raise ConfigError(f"{origin}: [{name}] must be a table with version and artifacts")
         for key in ("version", "artifacts"):

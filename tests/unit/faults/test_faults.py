@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -96,7 +96,7 @@ def test_a_spec_round_trips_through_json_and_names_what_it_lacks() -> None:
     assert spec.label == "process:kill:kafka"
     with pytest.raises(ConfigError, match="lacks 'action'"):
         FaultSpec.from_json({"kind": "process", "target": "kafka"})
-    with pytest.raises(ConfigError, match="unknown field.*when"):
+    with pytest.raises(ConfigError, match=r"unknown field.*when"):
         FaultSpec.from_json({"kind": "process", "target": "kafka", "action": "kill",
                              "when": "now"})
     with pytest.raises(ConfigError, match="hold_s must be >= 0"):
@@ -213,9 +213,11 @@ def test_a_plan_runs_foreground_faults_in_its_hook_and_excuses_with_grace(
                      EventLog(), grace_s=7.0)
     assert list(plan.hooks()) == ["plan_deploying"]
 
+    class Data:  # a fake run's data: no sources
+        generators: ClassVar[dict[str, Any]] = {}
+
     class Run:
-        class data:  # noqa: N801 - a fake run's data, no sources
-            generators: dict[str, Any] = {}
+        data = Data()
 
     plan.hooks()["plan_deploying"](Run())  # type: ignore[arg-type]
     plan.join()
