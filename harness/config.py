@@ -112,6 +112,9 @@ SETTINGS: dict[str, Setting] = {
                 "need a short one)", "2s"),
         Setting("flink_slots", "task slots of Flink's TaskManager: one a running statement "
                 "(blue/green runs v1, v2 and their Iceberg sinks side by side)", 24, int),
+        Setting("network_faults", "route Flink's connections to Kafka through Toxiproxy, so "
+                "network faults can be injected (build it: `cutover install --toxiproxy`)",
+                False, parse_bool),
         Setting("images", "containers provider: which column of images.toml, `default` "
                 "(official images) or `local` (built by scripts/build-images)", "default"),
         *[Setting(f"image_{service}", f"containers provider: the image of {service} "

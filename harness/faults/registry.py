@@ -9,7 +9,9 @@ from pathlib import Path
 from harness.errors import ConfigError, UnknownNameError
 from harness.faults.base import Fault, FaultSpec
 from harness.faults.data import data_fault
+from harness.faults.network import NetworkFault
 from harness.faults.process import ProcessFault, ProcessHost
+from harness.faults.toxiproxy import ToxiproxyClient
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,7 @@ class FaultContext:
     host: ProcessHost | None
     bootstrap_servers: str
     workdir: Path
+    toxiproxy_url: str = ""
 
 
 def _process(spec: FaultSpec, context: FaultContext) -> Fault:
@@ -33,9 +36,18 @@ def _data(spec: FaultSpec, context: FaultContext) -> Fault:
                       workdir=context.workdir)
 
 
+def _network(spec: FaultSpec, context: FaultContext) -> Fault:
+    if not context.toxiproxy_url:
+        raise ConfigError(f"fault {spec.label}: network faults need Toxiproxy in the stack; "
+                          "run with --cutover-network-faults (CUTOVER_NETWORK_FAULTS=1) "
+                          "after `cutover install --toxiproxy`")
+    return NetworkFault(spec, ToxiproxyClient(context.toxiproxy_url))
+
+
 FAULT_KINDS: dict[str, Callable[[FaultSpec, FaultContext], Fault]] = {
     "process": _process,
     "data": _data,
+    "network": _network,
 }
 
 

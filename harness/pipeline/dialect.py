@@ -37,6 +37,9 @@ class KafkaTarget:
         schema_registry_url: Confluent-compatible registry URL; empty when the stack has none.
         startup_mode: ``scan.startup.mode`` for ``kafka`` tables that do not set one.
         group_prefix: When set, ``properties.group.id`` is this prefix plus the table name.
+        flink_bootstrap_servers: What the statements connect to when it differs from
+            ``bootstrap_servers`` (a listener behind a fault proxy); the harness's own
+            clients keep ``bootstrap_servers``.
     """
 
     bootstrap_servers: str
@@ -44,6 +47,7 @@ class KafkaTarget:
     schema_registry_url: str = ""
     startup_mode: str = "earliest-offset"
     group_prefix: str = ""
+    flink_bootstrap_servers: str = ""
 
 
 @dataclass(frozen=True)
@@ -190,7 +194,8 @@ def _plan(table: CreateTable, options: dict[str, tuple[str, str]], target: Kafka
     values = {key: value for key, (_, value) in options.items()}
     connector = _connector(table, values)
     plan = _Plan({"connector": connector, "topic": target.topic_prefix + table.name,
-                  "properties.bootstrap.servers": target.bootstrap_servers})
+                  "properties.bootstrap.servers": target.flink_bootstrap_servers
+                  or target.bootstrap_servers})
     if target.group_prefix:
         plan.options["properties.group.id"] = target.group_prefix + table.name
     if connector == "kafka":

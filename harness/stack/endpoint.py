@@ -43,13 +43,33 @@ class PostgresEndpoint(Endpoint):
 
 @dataclass(frozen=True)
 class KafkaEndpoint(Endpoint):
-    """A Kafka cluster reachable through its bootstrap servers."""
+    """A Kafka cluster reachable through its bootstrap servers.
+
+    ``flink_bootstrap_servers`` is what Flink's statements connect to: a listener reached
+    through Toxiproxy when the stack runs with network faults, else the same servers.
+    """
 
     bootstrap_servers: str
+    flink_bootstrap_servers: str = ""
+
+    @property
+    def for_flink(self) -> str:
+        return self.flink_bootstrap_servers or self.bootstrap_servers
 
     @property
     def address(self) -> str:
         return self.bootstrap_servers
+
+
+@dataclass(frozen=True)
+class ToxiproxyEndpoint(Endpoint):
+    """Toxiproxy's API (its proxies: :mod:`harness.faults.toxiproxy`)."""
+
+    url: str
+
+    @property
+    def address(self) -> str:
+        return self.url
 
 
 @dataclass(frozen=True)
@@ -163,7 +183,7 @@ ENDPOINT_KINDS: dict[str, type[Endpoint]] = {
     cls.__name__: cls
     for cls in (PostgresEndpoint, KafkaEndpoint, HttpEndpoint, FlinkEndpoint, IcebergEndpoint,
                 SchemaRegistryEndpoint, HaproxyEndpoint, PrometheusEndpoint,
-                KubernetesEndpoint)
+                KubernetesEndpoint, ToxiproxyEndpoint)
 }
 
 

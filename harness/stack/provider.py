@@ -36,8 +36,7 @@ class Provider(ABC):
         ``running`` holds the endpoints of the services it depends on, already ready.
         """
 
-    @classmethod
-    def dependencies(cls, name: str) -> list[str]:
+    def dependencies(self, name: str) -> list[str]:
         """Services that must be ready before ``name`` starts."""
         return []
 

@@ -382,10 +382,13 @@ def run_on_stack(prepared: PreparedRun, *, bootstrap_servers: str, gateway_url: 
                  progress: Callable[[str], None] | None = None,
                  hooks: Mapping[str, Hook] | None = None,
                  sinks: IcebergSinks | None = None,
-                 faults: FaultPlan | None = None) -> BlueGreenRun:
-    """A run whose tables live under ``topic_prefix`` of the stack's Kafka."""
+                 faults: FaultPlan | None = None,
+                 flink_bootstrap_servers: str = "") -> BlueGreenRun:
+    """A run whose tables live under ``topic_prefix`` of the stack's Kafka (reached by
+    the statements at ``flink_bootstrap_servers`` when that differs)."""
     target = KafkaTarget(bootstrap_servers=bootstrap_servers, topic_prefix=topic_prefix,
-                         group_prefix=topic_prefix, schema_registry_url=registry_url)
+                         group_prefix=topic_prefix, schema_registry_url=registry_url,
+                         flink_bootstrap_servers=flink_bootstrap_servers)
     deployer = FlinkDeployer(gateway_url=gateway_url, rest=rest, target=target, events=events,
                              serving=ServingMap(Path(workdir) / "serving.json",
                                                 topic_prefix=topic_prefix),

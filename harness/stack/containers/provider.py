@@ -21,7 +21,7 @@ from harness.stack.local.provider import LocalProvider
 from harness.stack.service import Service
 
 PG_BIN_IN_IMAGE = Path("/usr/lib/postgresql/15/bin")  # Debian's and the official image's
-NO_CONTAINER = {"iceberg"}
+NO_CONTAINER = {"iceberg", "toxiproxy"}  # host processes: a catalog file, a Go binary
 DAEMON_FIX = ("start the Docker daemon: scripts/docker-daemon (as root: apt-get install "
               "docker.io, then dockerd --iptables=false --bridge=none), or set DOCKER_HOST")
 

@@ -36,9 +36,8 @@ class KubernetesProvider(Provider):
     def service_names(cls) -> list[str]:
         return [*LocalProvider.service_names(), "kubernetes"]
 
-    @classmethod
-    def dependencies(cls, name: str) -> list[str]:
-        return LocalProvider.dependencies(name)
+    def dependencies(self, name: str) -> list[str]:
+        return self.local.dependencies(name)
 
     def check(self, names: list[str]) -> None:
         for name in names:

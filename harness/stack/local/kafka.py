@@ -12,7 +12,8 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
 from harness.errors import ServiceStartError
-from harness.stack.endpoint import KafkaEndpoint
+from harness.faults.toxiproxy import FLINK_KAFKA, ToxiproxyClient
+from harness.stack.endpoint import KafkaEndpoint, ToxiproxyEndpoint
 from harness.stack.local.process_service import JvmService
 from harness.stack.ports import HOST, allocate_port
 from harness.stack.service import ReadinessProbe
@@ -28,8 +29,13 @@ log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
 
 
 def broker_properties(*, broker_port: int, controller_port: int, log_dir: Path,
-                      extra: dict[str, str] | None = None) -> dict[str, str]:
-    """server.properties of a single-node KRaft cluster bound to 127.0.0.1."""
+                      extra: dict[str, str] | None = None,
+                      flink_listener: tuple[int, int] | None = None) -> dict[str, str]:
+    """server.properties of a single-node KRaft cluster bound to 127.0.0.1.
+
+    ``flink_listener`` (its port, the port it is advertised at) adds a FLINK listener
+    reached through a proxy: clients that bootstrap there are told the proxy's address.
+    """
     props = {
         "process.roles": "broker,controller",
         "node.id": "1",
@@ -53,6 +59,11 @@ def broker_properties(*, broker_port: int, controller_port: int, log_dir: Path,
         "auto.create.topics.enable": "false",
         "delete.topic.enable": "true",
     }
+    if flink_listener is not None:
+        port, advertised = flink_listener
+        props["listeners"] += f",FLINK://{HOST}:{port}"
+        props["advertised.listeners"] += f",FLINK://{HOST}:{advertised}"
+        props["listener.security.protocol.map"] += ",FLINK:PLAINTEXT"
     props.update(extra or {})
     return props
 
@@ -64,8 +75,11 @@ class KafkaService(JvmService):
 
     def __init__(self, *, run_dir: Path, java: str, libs_dir: Path, main_class: str,
                  port: int = 0, heap: str = "512m",
-                 properties: dict[str, str] | None = None) -> None:
+                 properties: dict[str, str] | None = None,
+                 toxiproxy: ToxiproxyEndpoint | None = None) -> None:
         super().__init__(run_dir=run_dir, java=java)
+        self.toxiproxy = toxiproxy
+        self.proxy_port = 0
         self.libs_dir, self.main_class = libs_dir, main_class
         self.requested_port, self.heap = port, heap
         self.extra_properties = properties or {}
@@ -82,13 +96,28 @@ class KafkaService(JvmService):
         self.home.mkdir(parents=True, exist_ok=True)
         (self.home / "log4j.properties").write_text(LOG4J)
         props = broker_properties(broker_port=self.port, controller_port=self.controller_port,
-                                  log_dir=self.home / "data", extra=self.extra_properties)
+                                  log_dir=self.home / "data", extra=self.extra_properties,
+                                  flink_listener=self._proxied_listener())
         config = self.home / "server.properties"
         config.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
         self._format(config)
         jvm = [f"-Xmx{self.heap}", "-Xms128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                "-Djava.net.preferIPv4Stack=true", "-Djava.awt.headless=true"]
         self.spawn([self.java, *jvm, *self._java(self.main_class, str(config))[1:]])
+
+    def _proxied_listener(self) -> tuple[int, int] | None:
+        """Flink's listener behind Toxiproxy's ``flink-kafka`` proxy (network faults)."""
+        if self.toxiproxy is None:
+            return None
+        listener = allocate_port(purpose="Kafka listener for Flink")
+        self.proxy_port = allocate_port(purpose="Toxiproxy flink-kafka proxy")
+        client = ToxiproxyClient(self.toxiproxy.url)
+        try:
+            client.create_proxy(FLINK_KAFKA, listen=f"{HOST}:{self.proxy_port}",
+                                upstream=f"{HOST}:{listener}")
+        finally:
+            client.close()
+        return listener, self.proxy_port
 
     def _format(self, config: Path) -> None:
         """Format the KRaft storage with a fresh cluster id (what kafka-storage.sh does)."""
@@ -119,7 +148,8 @@ class KafkaService(JvmService):
         return None
 
     def endpoint(self) -> KafkaEndpoint:
-        return KafkaEndpoint(self.name, f"{HOST}:{self.port}")
+        flink = f"{HOST}:{self.proxy_port}" if self.proxy_port else ""
+        return KafkaEndpoint(self.name, f"{HOST}:{self.port}", flink)
 
 
 def _silent_logger() -> logging.Logger:

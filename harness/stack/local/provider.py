@@ -6,7 +6,14 @@ from pathlib import Path
 from typing import ClassVar
 
 from harness.stack.artifacts import ensure_component
-from harness.stack.endpoint import Endpoint, HaproxyEndpoint, KafkaEndpoint, PostgresEndpoint
+from harness.stack.endpoint import (
+    Endpoint,
+    HaproxyEndpoint,
+    KafkaEndpoint,
+    PostgresEndpoint,
+    ToxiproxyEndpoint,
+)
+from harness.stack.gotools import find_tool
 from harness.stack.local.connect import ConnectService
 from harness.stack.local.flink import FlinkService, FlinkSizing
 from harness.stack.local.haproxy import HaproxyService
@@ -16,6 +23,7 @@ from harness.stack.local.postgres import PostgresService
 from harness.stack.local.prereqs import find_java, find_pg_bin_dir, unprivileged_user
 from harness.stack.local.prometheus import PrometheusService
 from harness.stack.local.registry import RegistryService
+from harness.stack.local.toxiproxy import ToxiproxyService
 from harness.stack.manifest import Component, load_manifest
 from harness.stack.provider import Provider
 from harness.stack.service import Service
@@ -29,10 +37,11 @@ class LocalProvider(Provider):
     @classmethod
     def service_names(cls) -> list[str]:
         return ["postgres", "kafka", "iceberg", "flink", "registry", "connect", "haproxy",
-                "prometheus"]
+                "prometheus", "toxiproxy"]
 
-    @classmethod
-    def dependencies(cls, name: str) -> list[str]:
+    def dependencies(self, name: str) -> list[str]:
+        if name == "kafka":  # with network faults, Flink reaches Kafka through Toxiproxy
+            return ["toxiproxy"] if self.config["network_faults"] else []
         return {"iceberg": ["postgres"], "connect": ["kafka"],
                 "prometheus": ["haproxy"]}.get(name, [])
 
@@ -44,6 +53,8 @@ class LocalProvider(Provider):
             unprivileged_user(self.config["pg_user"])
         if {"kafka", "flink", "registry", "connect"} & set(names):
             find_java(self.config["java"])
+        if "toxiproxy" in names:
+            find_tool(Path(self.config["cache_dir"]), "toxiproxy")
 
     def service(self, name: str, running: dict[str, Endpoint]) -> Service:
         self.require_known(name)
@@ -85,11 +96,14 @@ class LocalProvider(Provider):
             assert isinstance(haproxy, HaproxyEndpoint)
             return PrometheusService(run_dir=self.run_dir, haproxy=haproxy,
                                      binary=self.binary("prometheus"))
+        if name == "toxiproxy":
+            return ToxiproxyService(run_dir=self.run_dir, binary=find_tool(
+                Path(self.config["cache_dir"]), "toxiproxy"))
         if name == "connect":
             kafka = running["kafka"]
             assert isinstance(kafka, KafkaEndpoint)
             return self._connect(kafka)
-        return self._kafka()
+        return self._kafka(running.get("toxiproxy"))
 
     def _connect(self, kafka: KafkaEndpoint) -> ConnectService:
         _, connect = self._component("connect")
@@ -113,8 +127,10 @@ class LocalProvider(Provider):
         return FlinkService(run_dir=self.run_dir, java=self.java(),
                             component_dir=path, sizing=sizing)
 
-    def _kafka(self) -> KafkaService:
+    def _kafka(self, toxiproxy: Endpoint | None) -> KafkaService:
         component, libs = self._component("kafka")
         return KafkaService(run_dir=self.run_dir, java=self.java(),
                             libs_dir=libs / "libs", main_class=component.main_class,
-                            port=self.config["kafka_port"], heap=self.config["kafka_heap"])
+                            port=self.config["kafka_port"], heap=self.config["kafka_heap"],
+                            toxiproxy=toxiproxy if isinstance(toxiproxy, ToxiproxyEndpoint)
+                            else None)
