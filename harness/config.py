@@ -115,6 +115,9 @@ SETTINGS: dict[str, Setting] = {
         Setting("network_faults", "route Flink's connections to Kafka through Toxiproxy, so "
                 "network faults can be injected (build it: `cutover install --toxiproxy`)",
                 False, parse_bool),
+        Setting("warehouse_size_mb", "give the Iceberg warehouse its own filesystem of this "
+                "many MB (a tmpfs; needs root), which disk faults fill (0: a plain folder)",
+                0, int),
         Setting("images", "containers provider: which column of images.toml, `default` "
                 "(official images) or `local` (built by scripts/build-images)", "default"),
         *[Setting(f"image_{service}", f"containers provider: the image of {service} "

@@ -42,12 +42,13 @@ def open_catalog(endpoint: IcebergEndpoint) -> Iterator[SqlCatalog]:
         catalog.engine.dispose()
 
 
-def _local(path: str) -> str:
+def local_path(path: str) -> str:
+    """A warehouse file URI as a local path."""
     return path.removeprefix("file://").removeprefix("file:")
 
 
 def _read(path: str, columns: list[str] | None = None) -> pa.Table:
-    return pq.read_table(_local(path), columns=columns)
+    return pq.read_table(local_path(path), columns=columns)
 
 
 def read_table(endpoint: IcebergEndpoint, identifier: str) -> pa.Table:

@@ -28,7 +28,7 @@ SUITES: dict[str, list[str]] = {
     "platform": ["scenarios/test_platform_canary.py"],
     "kubernetes": ["scenarios/test_kubernetes_canary.py"],
     "faults": ["scenarios/test_faults_bluegreen.py", "scenarios/test_faults_network.py",
-               "scenarios/test_faults_canary.py"],
+               "scenarios/test_faults_storage.py", "scenarios/test_faults_canary.py"],
     "incidents": ["fixtures/incidents"],
 }
 

@@ -29,7 +29,7 @@ TRANSACTION_TIMEOUT_MS = 5000  # the broker aborts the killed producer's transac
 
 def last_records(bootstrap_servers: str, topic: str, count: int, *,
                  timeout_s: float = 15.0) -> list[Any]:
-    """The last ``count`` committed records of every partition of ``topic``."""
+    """The last ``count`` committed records of ``topic`` (by timestamp, all partitions)."""
     consumer = Consumer({"bootstrap.servers": bootstrap_servers, "group.id": "cutover-fault",
                          "enable.auto.commit": False, "isolation.level": "read_committed"})
     try:
@@ -53,7 +53,8 @@ def last_records(bootstrap_servers: str, topic: str, count: int, *,
 
         wait_until(drained, timeout_s=timeout_s, what=f"reading the end of {topic}",
                    interval_s=0)
-        return records
+        records.sort(key=lambda m: (m.timestamp()[1], m.partition(), m.offset()))
+        return records[-count:] if count else []
     finally:
         consumer.close()
 
@@ -76,7 +77,8 @@ class DuplicateEvents(Fault):
         if left:
             raise CutoverError(f"duplicate events: {left} of {len(records)} copies of "
                                f"{self.spec.target} not acknowledged within 30 s")
-        return {"topic": self.spec.target, "duplicated": len(records),
+        return {"topic": self.spec.target, "table": self.spec.params.get("table", ""),
+                "duplicated": len(records),
                 "keys": sorted({(m.key() or b"").decode("utf-8", "replace")
                                 for m in records})[:20]}
 
@@ -113,7 +115,8 @@ class AbortedTransaction(Fault):
                                f"{rest[-2000:]}")
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=10)
-        return {"topic": self.spec.target, "transactional_id": transactional_id,
+        return {"topic": self.spec.target, "table": self.spec.params.get("table", ""),
+                "transactional_id": transactional_id,
                 "pid": child.pid, "records_in_aborted_transaction": len(self.records),
                 "aborted_keys": sorted(str(r[self.key]) for r in self.records)}
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from harness.errors import ConfigError, UnknownNameError
 from harness.faults.base import Fault, FaultSpec
 from harness.faults.data import data_fault
+from harness.faults.disk import DiskFull
 from harness.faults.network import NetworkFault
 from harness.faults.process import ProcessFault, ProcessHost
 from harness.faults.toxiproxy import ToxiproxyClient
@@ -44,9 +45,14 @@ def _network(spec: FaultSpec, context: FaultContext) -> Fault:
     return NetworkFault(spec, ToxiproxyClient(context.toxiproxy_url))
 
 
+def _disk(spec: FaultSpec, context: FaultContext) -> Fault:
+    return DiskFull(spec)
+
+
 FAULT_KINDS: dict[str, Callable[[FaultSpec, FaultContext], Fault]] = {
     "process": _process,
     "data": _data,
+    "disk": _disk,
     "network": _network,
 }
 

@@ -19,6 +19,7 @@ from typing import Any
 import psutil
 
 from harness.errors import StackStateError
+from harness.stack.mounts import unmount_all
 from harness.stack.process import group_alive, stop_process_group
 
 STATE_FILE = "stack.json"
@@ -106,6 +107,7 @@ def stop_recorded(state: StackState, *, timeout_s: float = 20.0) -> list[str]:
     for name, pid, stop_signal in state.pgids():
         if stop_process_group(pid, stop_signal, timeout_s=timeout_s):
             stopped.append(name)
+    unmount_all(Path(state.run_dir))  # the size-limited filesystems of disk faults
     return stopped
 
 
@@ -122,6 +124,8 @@ def janitor(run_root: Path) -> list[str]:
         if state.alive():
             stop_recorded(state)
             stopped.append(state.run_id)
+        else:
+            unmount_all(Path(state.run_dir))
         finished.append(state)
     for state in finished[:-KEEP_FINISHED_RUNS]:
         shutil.rmtree(state.run_dir, ignore_errors=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.checks.derive import expectation
@@ -48,9 +49,42 @@ def no_aborted_reads(run: BlueGreenRun, window: FaultWindow) -> CheckResult:
                         "transactional_id": window.evidence.get("transactional_id")})
 
 
+def no_partial_commits(run: BlueGreenRun) -> CheckResult:
+    """Every data file the Iceberg sink tables' current snapshots reference exists, whole.
+
+    A writer that ran out of space mid-file must not have committed that file: a commit
+    lists each file with its size, so a short or missing file is a partial commit.
+    """
+    from harness.iceberg import local_path  # pyiceberg is slow to import
+
+    sinks = run.sinks
+    if sinks is None:
+        return CheckResult("no_partial_commits", False, "the run has no Iceberg sinks", {})
+    broken: list[str] = []
+    files = 0
+    tables = list(sinks.catalog().list_tables(sinks.database))
+    for identifier in tables:
+        table = sinks.catalog().load_table(identifier)
+        for task in table.scan().plan_files():
+            files += 1
+            path = Path(local_path(task.file.file_path))
+            size = path.stat().st_size if path.exists() else -1
+            if size != task.file.file_size_in_bytes:
+                broken.append(f"{'.'.join(identifier)}: {path.name} is {size} bytes, "
+                              f"committed as {task.file.file_size_in_bytes}")
+    return CheckResult("no_partial_commits", not broken and files > 0,
+                       f"{len(broken)} of {files} committed data files short or missing in "
+                       f"{len(tables)} Iceberg tables",
+                       {"tables": ['.'.join(t) for t in tables], "files": files,
+                        "broken": broken[:EXAMPLES]})
+
+
 def fault_checks(run: BlueGreenRun) -> list[CheckResult]:
     """The checks the run's faults call for (none without faults)."""
     if run.faults is None:
         return []
-    return [no_aborted_reads(run, w) for w in run.faults.runner.windows
-            if "aborted_keys" in w.evidence]
+    windows = run.faults.runner.windows
+    checks = [no_aborted_reads(run, w) for w in windows if "aborted_keys" in w.evidence]
+    if run.sinks is not None and windows:  # any fault may have cut a commit short
+        checks.append(no_partial_commits(run))
+    return checks

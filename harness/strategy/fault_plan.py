@@ -14,6 +14,7 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from harness.errors import ConfigError
 from harness.events import EventLog
 from harness.faults.base import FaultRunner, FaultSpec
 from harness.faults.registry import FaultContext, build_fault
@@ -75,8 +76,18 @@ class FaultPlan:
         return self.runner.summary()
 
 
+WAREHOUSE = "iceberg-warehouse"  # a disk fault's target: the stack's Iceberg warehouse
+
+
 def resolved(spec: FaultSpec, run: BlueGreenRun) -> FaultSpec:
-    """``spec`` with a source table turned into its topic (and an abort's records)."""
+    """``spec`` with a source table turned into its topic (and an abort's records), and
+    ``iceberg-warehouse`` into the warehouse's folder."""
+    if spec.kind == "disk" and spec.target == WAREHOUSE:
+        if run.sinks is None:
+            raise ConfigError(f"fault {spec.label}: the run has no Iceberg sinks, so no "
+                              "warehouse to fill; give the run iceberg_sinks")
+        folder = run.sinks.endpoint.warehouse.removeprefix("file://")
+        return FaultSpec(spec.kind, folder, spec.action, spec.at, spec.hold_s, spec.params)
     if spec.kind != "data" or spec.target not in run.data.generators:
         return spec
     table = spec.target

@@ -12,6 +12,7 @@ from pathlib import Path
 import psycopg
 
 from harness.stack.endpoint import IcebergEndpoint, PostgresEndpoint
+from harness.stack.mounts import mount_limited, unmount_all
 from harness.stack.service import ReadinessProbe, Service
 
 CATALOG = "cutover"
@@ -23,12 +24,16 @@ class IcebergService(Service):
 
     name = "iceberg"
 
-    def __init__(self, *, run_dir: Path, postgres: PostgresEndpoint) -> None:
+    def __init__(self, *, run_dir: Path, postgres: PostgresEndpoint,
+                 warehouse_size_mb: int = 0) -> None:
         self.postgres = postgres
         self.warehouse = run_dir / "iceberg" / "warehouse"
+        self.warehouse_size_mb = warehouse_size_mb
 
     def start(self) -> None:
         self.warehouse.mkdir(parents=True, exist_ok=True)
+        if self.warehouse_size_mb:  # its own small filesystem, which a disk fault fills
+            mount_limited(self.warehouse, self.warehouse_size_mb, service=self.name)
         with psycopg.connect(self.postgres.dsn, autocommit=True) as conn:
             if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
                                 (DATABASE,)).fetchone():
@@ -51,6 +56,7 @@ class IcebergService(Service):
         """Nothing runs: the catalog lives in PostgreSQL, which stops on its own."""
 
     def clean(self) -> None:
+        unmount_all(self.warehouse.parent)
         shutil.rmtree(self.warehouse.parent, ignore_errors=True)
 
     def endpoint(self) -> IcebergEndpoint:

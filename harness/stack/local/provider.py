@@ -83,7 +83,8 @@ class LocalProvider(Provider):
         if name == "iceberg":
             postgres = running["postgres"]
             assert isinstance(postgres, PostgresEndpoint)
-            return IcebergService(run_dir=self.run_dir, postgres=postgres)
+            return IcebergService(run_dir=self.run_dir, postgres=postgres,
+                                  warehouse_size_mb=int(self.config["warehouse_size_mb"]))
         if name == "flink":
             return self._flink()
         if name == "registry":

@@ -158,7 +158,7 @@ def test_an_unknown_process_or_action_lists_the_known_ones() -> None:
 def test_build_fault_names_the_known_kinds_and_refuses_process_faults_without_a_stack(
         tmp_path: Path) -> None:
     context = FaultContext(host=None, bootstrap_servers="127.0.0.1:1", workdir=tmp_path)
-    with pytest.raises(UnknownNameError, match="data, network, process"):
+    with pytest.raises(UnknownNameError, match="data, disk, network, process"):
         build_fault(FaultSpec("cosmic", "x", "ray"), context)
     with pytest.raises(ConfigError, match="not ours to kill"):
         build_fault(FaultSpec("process", "kafka", "kill"), context)
