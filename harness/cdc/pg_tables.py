@@ -124,9 +124,16 @@ def describe(dsn: str, schema: str, table: str) -> PgTable:
             "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
             "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = %s::regclass AND i.indisprimary",
             (f'"{schema}"."{table}"',)).fetchall()]
+    if not key:
+        raise ConfigError(
+            f"table {schema}.{table} has no primary key, so it cannot be captured: Debezium "
+            "keys change events by it, and the default replica identity gives updates and "
+            "deletes no old row without one. Add a PRIMARY KEY (one column) to its DDL; "
+            "nothing was captured or deployed")
     if len(key) != 1:
-        raise ConfigError(f"table {table} has {'no' if not key else 'a composite'} primary "
-                          "key; cutover keys its ledger and the CDC rows by one column")
+        raise ConfigError(f"table {schema}.{table} has a composite primary key "
+                          f"({', '.join(key)}); cutover keys its ledger and the CDC rows by "
+                          "one column: capture a table keyed by one column")
     return PgTable(schema, table, columns, key[0])
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -99,6 +101,20 @@ class FaultWindow:
                 "held_s": round(self.ended - self.started, 2), **self.evidence}
 
 
+@dataclass
+class _Window:
+    """A fault's window while it is on; ``closed`` once healed."""
+
+    started: float
+    evidence: dict[str, Any] = field(default_factory=dict)
+    closed: FaultWindow | None = None
+
+    def result(self) -> FaultWindow:
+        if self.closed is None:
+            raise RuntimeError("the fault is still on")
+        return self.closed
+
+
 class FaultRunner:
     """Injects faults, holds and heals them, and keeps their windows on the timeline."""
 
@@ -109,22 +125,27 @@ class FaultRunner:
 
     def run(self, fault: Fault) -> FaultWindow:
         """Inject ``fault``, hold it ``spec.hold_s`` seconds, heal it; the window it was
-        on. Healing runs even when the hold is interrupted."""
+        on. Healing runs even when the injection or the hold fails."""
+        with self.during(fault) as window:
+            threading.Event().wait(fault.spec.hold_s)  # the fault's duration, not a wait
+        return window.result()
+
+    @contextmanager
+    def during(self, fault: Fault) -> Iterator[_Window]:
+        """The fault is on inside the block (whatever its ``hold_s``), healed after it."""
         spec = fault.spec
-        started = time.time()
-        evidence: dict[str, Any] = {}
+        window = _Window(time.time())
         self.events.emit("fault", phase="start", label=spec.label, spec=spec.to_json())
         try:
-            evidence.update(fault.inject())
-            held = threading.Event()
-            held.wait(spec.hold_s)  # the fault's duration, not a readiness wait
+            window.evidence.update(fault.inject())
+            yield window
         finally:
-            evidence.update(fault.heal())
-            window = FaultWindow(spec.label, started, time.time(), evidence)
+            window.evidence.update(fault.heal())
+            window.closed = FaultWindow(spec.label, window.started, time.time(),
+                                        window.evidence)
             with self._lock:
-                self.windows.append(window)
-            self.events.emit("fault", phase="end", **window.to_json())
-        return window
+                self.windows.append(window.closed)
+            self.events.emit("fault", phase="end", **window.closed.to_json())
 
     def summary(self) -> dict[str, Any]:
         """Figures for the outcome: how many faults, and each window."""

@@ -101,20 +101,18 @@ class AbortedTransaction(Fault):
         batch.parent.mkdir(parents=True, exist_ok=True)
         batch.write_text("".join(json.dumps(r, default=str) + "\n" for r in self.records))
         transactional_id = f"cutover-fault-{uuid.uuid4().hex[:8]}"
-        child = subprocess.Popen(
-            [sys.executable, "-m", "harness.faults.transaction_writer", self.bootstrap_servers,
-             self.spec.target, self.key, str(batch), transactional_id,
-             str(TRANSACTION_TIMEOUT_MS)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        # The writer prints one line once every record is in the log, uncommitted.
-        line = child.stdout.readline().strip() if child.stdout else ""
-        if not line.startswith("written "):
-            child.kill()
+        with subprocess.Popen(
+                [sys.executable, "-m", "harness.faults.transaction_writer",
+                 self.bootstrap_servers, self.spec.target, self.key, str(batch),
+                 transactional_id, str(TRANSACTION_TIMEOUT_MS)],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as child:
+            # The writer prints one line once every record is in the log, uncommitted.
+            line = child.stdout.readline().strip() if child.stdout else ""
+            child.send_signal(signal.SIGKILL)
             rest = child.communicate(timeout=10)[0]
+        if not line.startswith("written "):
             raise CutoverError(f"the transactional writer failed before the kill: {line} "
                                f"{rest[-2000:]}")
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=10)
         return {"topic": self.spec.target, "table": self.spec.params.get("table", ""),
                 "transactional_id": transactional_id,
                 "pid": child.pid, "records_in_aborted_transaction": len(self.records),

@@ -159,7 +159,8 @@ class Platform:
         return f"{self.name}-{table}"
 
     def evolve(self, table: str, migration: str, write_rows: Callable[[], None], *,
-               what: str = "the migration") -> SchemaChange:
+               what: str = "the migration",
+               before_registry: Callable[[], None] = lambda: None) -> SchemaChange:
         """Migrate ``table`` (SQL run in the namespace's schema) under FULL_TRANSITIVE:
         returns once the registry accepted the new value schema of its raw topic.
 
@@ -172,7 +173,7 @@ class Platform:
             return evolve_source(
                 alter=lambda: run_in_schema(self.parts.postgres.dsn, self.schema, migration,
                                             what=what),
-                write_rows=write_rows, registry=registry,
+                write_rows=lambda: _then(write_rows, before_registry), registry=registry,
                 subject=self.value_subject(capture.raw), connect=self.parts.connect,
                 connector=self.connector(table), events=self.parts.events)
         finally:
@@ -308,3 +309,7 @@ class Platform:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+
+def _then(first: Callable[[], None], second: Callable[[], None]) -> None:
+    first()
+    second()

@@ -20,7 +20,8 @@ COLUMN ... DEFAULT ...``). The run:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ from harness.data.generator import RecordGenerator
 from harness.data.plan import source_predicates
 from harness.data.product import satisfying
 from harness.errors import ConfigError
+from harness.faults.base import Fault, FaultRunner
 from harness.pipeline.gitrefs import models_between
 from harness.pipeline.lineage import ProductLineage
 from harness.pipeline.model import PipelineModel
@@ -212,9 +214,15 @@ class SourceEvolutionRun:
 
     def __init__(self, spec: SourceEvolutionSpec, *, parts: PlatformParts, schema: str,
                  name: str, record: Callable[[CheckResult], Any] = lambda _c: None,
-                 progress: ProgressFn = lambda _m: None) -> None:
+                 progress: ProgressFn = lambda _m: None,
+                 faults: Sequence[Fault] = ()) -> None:
+        """``faults`` are on while the migration runs and its rows are written (a
+        Connect worker down: the offline DDL of the runbook), healed before the registry
+        is asked for the new schema."""
         self.spec, self.parts, self.schema, self.name = spec, parts, schema, name
         self.record, self.progress = record, progress
+        self.faults = FaultRunner(parts.events)
+        self._migration_faults = list(faults)
         self.checks: list[CheckResult] = []
         self.figures: dict[str, Any] = {}
         self.platform: Platform | None = None
@@ -257,10 +265,15 @@ class SourceEvolutionRun:
             subject = platform.value_subject(raw_of[table])
             mine = [st for st in statements if altered_table(st) == table]
             try:
-                change = platform.evolve(
-                    table, ";\n".join(mine),
-                    lambda t=table: self._write_evolved(raw_of[t], t, rows),  # type: ignore[misc]
-                    what=f"--source-migration {self.spec.migration}")
+                with ExitStack() as faulted:
+                    for fault in self._migration_faults:
+                        faulted.enter_context(self.faults.during(fault))
+                    self._migration_faults = []  # once, around the first table's change
+                    change = platform.evolve(
+                        table, ";\n".join(mine),
+                        lambda t=table: self._write_evolved(raw_of[t], t, rows),  # type: ignore[misc]
+                        what=f"--source-migration {self.spec.migration}",
+                        before_registry=faulted.close)
             except SchemaEvolutionRejected as exc:
                 self._add(CheckResult("schema_change_compatible", False, str(exc),
                                       {"subject": subject, "compatibility": "FULL_TRANSITIVE",
@@ -349,6 +362,8 @@ class SourceEvolutionRun:
                               {"stage": stage}))
 
     def outcome(self, ended: str, plan: ImpactPlan) -> EvolutionOutcome:
+        if self.faults.windows:
+            self.figures.update(self.faults.summary())
         return EvolutionOutcome(ended, self.checks, self.figures, plan.to_json())
 
     def close(self) -> None:
