@@ -10,7 +10,7 @@ excused from ``green_untouched`` and reported as such, never the deployment's do
 import pytest
 
 from fixtures import factories
-from fixtures.reference import orders_pipelines
+from fixtures.reference import orders_logging_bad_records, orders_pipelines
 from harness.faults.base import FaultSpec
 
 V1 = ["int_order_payments", "fct_customer_orders", "v_customer_overview"]
@@ -44,6 +44,10 @@ broker_paused = _release(CASES["broker-paused-across-checkpoints"])
 taskmanager_killed = _release(CASES["taskmanager-killed-mid-bluegreen"])
 duplicated = _release(CASES["duplicate-source-events"])
 aborted = _release(CASES["producer-killed-mid-transaction"])
+poisoned = factories.bluegreen(
+    pipelines=orders_logging_bad_records, from_ref="main", to_ref="orders_add_channel",
+    faults=[FaultSpec("data", "raw_orders", "poison", at="plan_deploying",
+                      params={"count": 12})])
 
 
 def verified_under_fault(outcome) -> None:
@@ -86,6 +90,14 @@ def test_a_producer_killed_mid_transaction_is_never_read(aborted):
     reads = [c for c in outcome.checks if c.name.startswith("no_aborted_reads")]
     assert reads and all(c.ok for c in reads), [c.summary for c in reads]
     assert reads[0].evidence["tables"], "tables keyed by raw_orders were checked"
+
+
+def test_poison_pills_are_counted_as_dead_letters_and_the_pipeline_lives(poisoned):
+    """raw_orders says 'error-handling.mode' = 'log': its bad records are skipped."""
+    outcome = poisoned.run()
+    verified_under_fault(outcome)
+    dead = next(c for c in outcome.checks if c.name.startswith("faults:dead_letters_counted"))
+    assert dead.evidence["dead_letters"] == 12, dead.evidence
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

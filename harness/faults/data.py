@@ -23,7 +23,8 @@ from harness.errors import CutoverError, UnknownNameError
 from harness.faults.base import Fault, FaultSpec
 from harness.wait import wait_until
 
-ACTIONS = ("duplicate", "abort")
+ACTIONS = ("duplicate", "abort", "poison")
+POISON = b"\x00\xffcutover poison pill: not JSON, not Avro {"
 TRANSACTION_TIMEOUT_MS = 5000  # the broker aborts the killed producer's transaction then
 
 
@@ -83,6 +84,38 @@ class DuplicateEvents(Fault):
                                 for m in records})[:20]}
 
 
+class PoisonPills(Fault):
+    """Produce ``params.count`` records that no format can decode to the topic."""
+
+    def __init__(self, spec: FaultSpec, *, bootstrap_servers: str) -> None:
+        super().__init__(spec)
+        self.bootstrap_servers = bootstrap_servers
+        self.count = int(spec.params.get("count", 10))
+
+    def inject(self) -> dict[str, Any]:
+        producer = Producer({"bootstrap.servers": self.bootstrap_servers, "acks": "all"})
+        for n in range(self.count):
+            producer.produce(self.spec.target, value=POISON + str(n).encode(),
+                             key=f"cutover-poison-{n}".encode())
+        left = producer.flush(30)
+        if left:
+            raise CutoverError(f"poison pills: {left} of {self.count} not acknowledged by "
+                               f"{self.spec.target} within 30 s")
+        return {"topic": self.spec.target, "table": self.spec.params.get("table", ""),
+                "poison_pills": self.count}
+
+
+def undecodable(bootstrap_servers: str, topic: str) -> int:
+    """How many records of ``topic`` hold a value that is not JSON (dead letters)."""
+    count = 0
+    for message in last_records(bootstrap_servers, topic, 1 << 30):
+        try:
+            json.loads(message.value() or b"null")
+        except ValueError:
+            count += 1
+    return count
+
+
 class AbortedTransaction(Fault):
     """Write ``params.records`` (JSON objects, keyed by ``params.key``) in a transaction
     from a child process, then SIGKILL it before the commit."""
@@ -125,4 +158,6 @@ def data_fault(spec: FaultSpec, *, bootstrap_servers: str, workdir: Path) -> Fau
         return DuplicateEvents(spec, bootstrap_servers=bootstrap_servers)
     if spec.action == "abort":
         return AbortedTransaction(spec, bootstrap_servers=bootstrap_servers, workdir=workdir)
+    if spec.action == "poison":
+        return PoisonPills(spec, bootstrap_servers=bootstrap_servers)
     raise UnknownNameError("data fault action", spec.action, list(ACTIONS))

@@ -59,10 +59,13 @@ class NetworkFault(Fault):
                 "streams": self.streams}
 
     def heal(self) -> dict[str, Any]:
-        if self.spec.action == "down":
-            self.client.set_enabled(self.spec.target, True)
-            return {"enabled": True}
-        for name in self._added:
-            self.client.remove_toxic(self.spec.target, name)
-        removed, self._added = self._added, []
-        return {"removed": removed}
+        try:
+            if self.spec.action == "down":
+                self.client.set_enabled(self.spec.target, True)
+                return {"enabled": True}
+            for name in self._added:
+                self.client.remove_toxic(self.spec.target, name)
+            removed, self._added = self._added, []
+            return {"removed": removed}
+        finally:
+            self.client.close()

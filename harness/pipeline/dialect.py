@@ -87,6 +87,7 @@ _REGISTRY_FORMATS = {"avro-confluent", "debezium-avro-confluent"}
 _CDC_FORMATS = {"debezium-avro-confluent", "debezium-json"}
 _DEFAULT_FORMAT = "avro-registry"  # Confluent's default for both key.format and value.format
 _CHANGELOG_MODES = ("append", "upsert", "retract")
+_ERROR_MODES = ("fail", "ignore", "log")
 _ISOLATION_LEVELS = {"read-committed": "read_committed", "read-uncommitted": "read_uncommitted"}
 _DROPPED_PREFIXES = ("kafka.", "confluent.", "error-handling.")
 _REGISTRY_SUBOPTION = re.compile(r"^(key\.|value\.)?(avro|json|proto)-registry\.")
@@ -202,7 +203,9 @@ def _plan(table: CreateTable, options: dict[str, tuple[str, str]], target: Kafka
         plan.options["scan.startup.mode"] = values.get("scan.startup.mode", target.startup_mode)
     plan.options["properties.isolation.level"] = _isolation(table, values)
     plan.options.update(_formats(table, values, connector, target, plan, ltz=ltz))
-    translated = {"key.format", "value.format", "format", "kafka.consumer.isolation-level"}
+    plan.options.update(_error_handling(table, values, plan))
+    translated = {"key.format", "value.format", "format", "kafka.consumer.isolation-level",
+                  "error-handling.mode"}
     if connector == "kafka":
         translated.add("scan.startup.mode")
     for key, (written, value) in options.items():
@@ -220,6 +223,33 @@ def _plan(table: CreateTable, options: dict[str, tuple[str, str]], target: Kafka
     plan.options.update(plan.passed)
     plan.warnings.extend(_semantic_warnings(table, values, connector))
     return plan
+
+
+def _error_handling(table: CreateTable, values: dict[str, str], plan: _Plan) -> dict[str, str]:
+    """Confluent Cloud's 'error-handling.mode' for records that cannot be deserialized:
+    'fail' (the default) stops the statement; 'ignore' and 'log' skip them, which JSON
+    formats do with '<prefix>json.ignore-parse-errors'. Open-source Flink has no
+    dead-letter table for 'log': the skipped records stay in the topic only."""
+    mode = values.get("error-handling.mode", "fail").strip().lower()
+    if mode not in _ERROR_MODES:
+        raise DialectError(f"table {table.name!r}: 'error-handling.mode' = {mode!r} is not one "
+                           f"of {', '.join(_ERROR_MODES)}")
+    if mode == "fail":
+        return {}
+    options = {}
+    for prefix in ("", "key.", "value."):
+        fmt = plan.options.get(f"{prefix}format", "")
+        if fmt == "json":
+            options[f"{prefix}json.ignore-parse-errors"] = "true"
+        elif fmt:
+            plan.warnings.append(
+                f"table {table.name!r}: 'error-handling.mode' = {mode!r} cannot skip bad "
+                f"records of format {fmt!r} in open-source Flink; one fails the statement")
+    if mode == "log":
+        plan.warnings.append(
+            f"table {table.name!r}: 'error-handling.mode' = 'log' skips bad records; "
+            "open-source Flink writes no dead-letter table (they stay in the topic)")
+    return options
 
 
 def _isolation(table: CreateTable, values: dict[str, str]) -> str:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from harness.checks.derive import expectation
 from harness.checks.result import EXAMPLES, CheckResult
 from harness.faults.base import FaultWindow
+from harness.faults.data import undecodable
 
 if TYPE_CHECKING:
     from harness.strategy.bluegreen import BlueGreenRun
@@ -79,12 +80,30 @@ def no_partial_commits(run: BlueGreenRun) -> CheckResult:
                         "broken": broken[:EXAMPLES]})
 
 
+def dead_letters_counted(run: BlueGreenRun, window: FaultWindow) -> CheckResult:
+    """The poison pills are in the source topic as dead letters, and every statement the
+    run deployed still runs: the pipeline skipped them instead of dying on them."""
+    topic = str(window.evidence.get("topic", ""))
+    injected = int(window.evidence.get("poison_pills", 0))
+    letters = undecodable(run.deployer.target.bootstrap_servers, topic)
+    states = {name: run.rest.job(s.job_id).state for name, s in
+              run.deployer.statements.items() if s.job_id}
+    down = {name: state for name, state in states.items() if state != "RUNNING"}
+    ok = letters >= injected > 0 and not down
+    return CheckResult(
+        f"dead_letters_counted({window.evidence.get('table') or topic})", ok,
+        f"{letters} dead letters in {topic} ({injected} injected); "
+        f"{len(states) - len(down)} of {len(states)} statements running",
+        {"topic": topic, "injected": injected, "dead_letters": letters, "not_running": down})
+
+
 def fault_checks(run: BlueGreenRun) -> list[CheckResult]:
     """The checks the run's faults call for (none without faults)."""
     if run.faults is None:
         return []
     windows = run.faults.runner.windows
     checks = [no_aborted_reads(run, w) for w in windows if "aborted_keys" in w.evidence]
+    checks += [dead_letters_counted(run, w) for w in windows if "poison_pills" in w.evidence]
     if run.sinks is not None and windows:  # any fault may have cut a commit short
         checks.append(no_partial_commits(run))
     return checks

@@ -3,28 +3,30 @@ pipeline reading uncommitted records sees the aborted transaction, and a committ
 Iceberg data file cut short is a partial commit.
 """
 
-import shutil
 from pathlib import Path
 
+import pytest
+
 from fixtures import factories
-from fixtures.reference import ORDERS, product_repository, sentiment_pipelines
+from fixtures.reference import (
+    ORDERS,
+    RAW_ORDERS_DDL,
+    orders_pipelines,
+    product_repository,
+    sentiment_pipelines,
+    with_options,
+)
 from harness.faults.base import FaultSpec
+from harness.flink.settle import SettleTimeout
 from harness.iceberg import local_path
 from harness.strategy.fault_checks import no_partial_commits
-
-RAW_ORDERS = Path("pipelines/sources/orders/raw_orders/sql-scripts/ddl.raw_orders.sql")
 
 
 def orders_reading_uncommitted(tmp_path):
     """The orders product whose raw_orders source reads uncommitted records (the mutant
     option a team could set by mistake), on main and on its branch."""
-    product = tmp_path / "orders-read-uncommitted"
-    shutil.copytree(ORDERS, product)
-    ddl = product / RAW_ORDERS
-    ddl.write_text(ddl.read_text().replace(
-        "'scan.startup.mode' = 'earliest-offset'",
-        "'scan.startup.mode' = 'earliest-offset',\n"
-        "  'kafka.consumer.isolation-level' = 'read-uncommitted'"))
+    product = with_options(tmp_path, product=ORDERS, ddl=RAW_ORDERS_DDL,
+                           options="'kafka.consumer.isolation-level' = 'read-uncommitted'")
     return product_repository(tmp_path, product=product,
                               changes=["orders_add_channel"]) / "pipelines"
 
@@ -34,6 +36,11 @@ dirty_reads = factories.bluegreen(
     record_checks=False,
     faults=[FaultSpec("data", "raw_orders", "abort", at="plan_deploying",
                       params={"count": 15})])
+poisoned = factories.bluegreen(
+    pipelines=orders_pipelines, from_ref="main", to_ref="orders_add_channel",
+    record_checks=False, settle_timeout_s=60,
+    faults=[FaultSpec("data", "raw_orders", "poison", at="plan_deploying",
+                      params={"count": 5})])
 committed = factories.bluegreen(
     pipelines=sentiment_pipelines, from_ref="main", to_ref="add_sentiment_label",
     iceberg_sinks=("fact",), record_checks=False)
@@ -46,6 +53,15 @@ def test_a_source_reading_uncommitted_records_fails_no_aborted_reads(dirty_reads
     found = check.evidence["aborted_keys_found"]
     assert "src_orders" in found, found  # the source statement passed them on
     assert check.evidence["transactional_id"].startswith("cutover-fault-")
+
+
+def test_poison_pills_in_a_source_that_fails_on_bad_records_stop_the_run_with_the_cause(
+        poisoned):
+    """The reference orders product keeps Confluent's default ('error-handling.mode' =
+    'fail'): its source statement dies on the first poison pill, and the run says so."""
+    with pytest.raises(SettleTimeout, match=r"src_orders") as caught:
+        poisoned.run()
+    assert "did not settle" in str(caught.value)
 
 
 def test_a_committed_data_file_cut_short_fails_no_partial_commits(committed):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.faults.toxiproxy import ToxiproxyClient
 from harness.stack.endpoint import ToxiproxyEndpoint
 from harness.stack.local.process_service import ProcessService
 from harness.stack.ports import HOST, allocate_port
@@ -34,6 +33,3 @@ class ToxiproxyService(ProcessService):
 
     def endpoint(self) -> ToxiproxyEndpoint:
         return ToxiproxyEndpoint(self.name, f"http://{HOST}:{self.port}")
-
-    def client(self) -> ToxiproxyClient:
-        return ToxiproxyClient(self.endpoint().url)

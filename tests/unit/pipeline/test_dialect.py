@@ -79,6 +79,25 @@ def test_consumers_read_committed_records_unless_the_table_says_otherwise(writte
     assert "kafka.consumer.isolation-level" not in result.dropped_options
 
 
+@pytest.mark.parametrize("mode", ["ignore", "log"])
+def test_records_that_cannot_be_read_are_skipped_where_confluent_would_skip_them(mode):
+    result = adapt_ddl_detailed("CREATE TABLE clicks (id STRING)\nWITH ('changelog.mode' = "
+                                f"'append', 'value.format' = 'json-registry', "
+                                f"'error-handling.mode' = '{mode}')", NO_REGISTRY)
+    assert options(result.sql)["json.ignore-parse-errors"] == "true"
+    assert "error-handling.mode" not in result.dropped_options
+    assert ("no dead-letter table" in " ".join(result.warnings)) == (mode == "log")
+
+
+def test_failing_on_bad_records_is_the_default_and_other_formats_say_they_cannot_skip():
+    plain = adapt_ddl_detailed("CREATE TABLE clicks (id STRING) WITH ('changelog.mode' = "
+                               "'append', 'value.format' = 'json')", NO_REGISTRY)
+    assert "json.ignore-parse-errors" not in options(plain.sql)
+    avro = adapt_ddl_detailed(CONFLUENT.replace("WITH (", "WITH (\n  'error-handling.mode' = "
+                                                "'ignore',", 1), TARGET)
+    assert any("cannot skip bad records" in w for w in avro.warnings), avro.warnings
+
+
 def test_an_unknown_isolation_level_names_the_levels():
     with pytest.raises(DialectError, match=r"clicks.*'dirty'.*read-committed, read-uncommitted"):
         adapt_ddl("CREATE TABLE clicks (id STRING) WITH ('value.format' = 'json', "
