@@ -57,6 +57,17 @@ def read_table(endpoint: IcebergEndpoint, identifier: str) -> pa.Table:
         return merge_on_read(catalog.load_table(identifier))
 
 
+def committed_files(table: Table) -> list[tuple[str, int]]:
+    """(local path, size in bytes as committed) of every live file of the current
+    snapshot: data and delete files (pyiceberg's scan cannot plan equality deletes)."""
+    snapshot = table.current_snapshot()
+    if snapshot is None:
+        return []
+    return [(local_path(entry.data_file.file_path), entry.data_file.file_size_in_bytes)
+            for manifest in snapshot.manifests(table.io)
+            for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True)]
+
+
 def merge_on_read(table: Table) -> pa.Table:
     """Apply the table's position and equality deletes to its data files.
 

@@ -40,6 +40,7 @@ class NetworkFault(Fault):
         self.streams = [stream] if stream else list(STREAMS)
         proxies = client.proxies()
         if spec.target not in proxies:
+            client.close()
             raise UnknownNameError("Toxiproxy proxy", spec.target, list(proxies) or ["none"])
         self._added: list[str] = []
 

@@ -56,7 +56,7 @@ def no_partial_commits(run: BlueGreenRun) -> CheckResult:
     A writer that ran out of space mid-file must not have committed that file: a commit
     lists each file with its size, so a short or missing file is a partial commit.
     """
-    from harness.iceberg import local_path  # pyiceberg is slow to import
+    from harness.iceberg import committed_files  # pyiceberg is slow to import
 
     sinks = run.sinks
     if sinks is None:
@@ -65,14 +65,13 @@ def no_partial_commits(run: BlueGreenRun) -> CheckResult:
     files = 0
     tables = list(sinks.catalog().list_tables(sinks.database))
     for identifier in tables:
-        table = sinks.catalog().load_table(identifier)
-        for task in table.scan().plan_files():
+        for name, committed in committed_files(sinks.catalog().load_table(identifier)):
             files += 1
-            path = Path(local_path(task.file.file_path))
+            path = Path(name)
             size = path.stat().st_size if path.exists() else -1
-            if size != task.file.file_size_in_bytes:
+            if size != committed:
                 broken.append(f"{'.'.join(identifier)}: {path.name} is {size} bytes, "
-                              f"committed as {task.file.file_size_in_bytes}")
+                              f"committed as {committed}")
     return CheckResult("no_partial_commits", not broken and files > 0,
                        f"{len(broken)} of {files} committed data files short or missing in "
                        f"{len(tables)} Iceberg tables",

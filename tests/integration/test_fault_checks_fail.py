@@ -18,7 +18,7 @@ from fixtures.reference import (
 )
 from harness.faults.base import FaultSpec
 from harness.flink.settle import SettleTimeout
-from harness.iceberg import local_path
+from harness.iceberg import committed_files
 from harness.strategy.fault_checks import no_partial_commits
 
 
@@ -71,7 +71,7 @@ def test_a_committed_data_file_cut_short_fails_no_partial_commits(committed):
     assert intact.ok, intact.summary
     table = committed.sinks.catalog().load_table(
         committed.sinks.identifier("fct_ticker_sentiment_v2"))
-    victim = Path(local_path(next(iter(table.scan().plan_files())).file.file_path))
+    victim = Path(committed_files(table)[0][0])
     with victim.open("r+b") as data:  # what a writer out of space leaves, committed
         data.truncate(victim.stat().st_size // 2)
     broken = no_partial_commits(committed)
