@@ -88,6 +88,15 @@ def flink_config(*, home: Path, ports: dict[str, int], sizing: FlinkSizing) -> d
         "execution.checkpointing.dir": f"file://{home / 'checkpoints'}",
         "execution.checkpointing.savepoint-dir": f"file://{home / 'savepoints'}",
         "state.backend.type": "hashmap",
+        # A TaskManager that died (a process fault) is dropped after 12 s, not 50 s, and
+        # failed jobs retry within 5 s, not 1 min: recovery a test can wait for.
+        "heartbeat.interval": 2000,
+        "heartbeat.timeout": 12000,
+        "restart-strategy.type": "exponential-delay",
+        "restart-strategy.exponential-delay.max-backoff": "5 s",
+        # The JobManager's metric fetcher waits this long on a dead TaskManager's metric
+        # service before it fetches again (default 10 min: no job metrics meanwhile).
+        "web.timeout": 30000,
         # A TaskManager that starts before the JobManager retries after this delay
         # (default 10 s, which would double the cold start).
         "cluster.registration.error-delay": "500ms",
