@@ -7,21 +7,17 @@ source statement and its descendants beside v1.
 """
 
 from fixtures import factories
-from fixtures.reference import ACCOUNTS, product_repository
+from fixtures.reference import ACCOUNTS, accounts_pipelines
 
 POSTGRES = ACCOUNTS / "postgres"
 
 
-def accounts_repository(tmp_path):
-    return product_repository(tmp_path, product=ACCOUNTS,
-                              changes=["accounts_add_tier"]) / "pipelines"
-
 
 evolution = factories.source_evolution(
-    pipelines=accounts_repository, from_ref="main", to_ref="accounts_add_tier",
+    pipelines=accounts_pipelines, from_ref="main", to_ref="accounts_add_tier",
     source_ddl=POSTGRES / "accounts.sql", migration=POSTGRES / "migrations" / "add_tier.sql")
 refused = factories.source_evolution(
-    pipelines=accounts_repository, from_ref="main", to_ref="accounts_add_tier",
+    pipelines=accounts_pipelines, from_ref="main", to_ref="accounts_add_tier",
     source_ddl=POSTGRES / "accounts.sql",
     migration=POSTGRES / "migrations" / "retype_balance.sql", record_checks=False)
 

@@ -5,24 +5,20 @@ down, and a table that cannot be captured, refused before anything is deployed.
 import pytest
 
 from fixtures import factories
-from fixtures.reference import ACCOUNTS, product_repository
+from fixtures.reference import ACCOUNTS, accounts_pipelines
 from harness.errors import ConfigError
 from harness.faults.base import FaultSpec
 
 POSTGRES = ACCOUNTS / "postgres"
 
 
-def accounts_repository(tmp_path):
-    return product_repository(tmp_path, product=ACCOUNTS,
-                              changes=["accounts_add_tier"]) / "pipelines"
-
 
 offline = factories.source_evolution(
-    pipelines=accounts_repository, from_ref="main", to_ref="accounts_add_tier",
+    pipelines=accounts_pipelines, from_ref="main", to_ref="accounts_add_tier",
     source_ddl=POSTGRES / "accounts.sql", migration=POSTGRES / "migrations" / "add_tier.sql",
     faults=[FaultSpec("process", "connect", "kill", at="migrating")])
 keyless = factories.source_evolution(
-    pipelines=accounts_repository, from_ref="main", to_ref="accounts_add_tier",
+    pipelines=accounts_pipelines, from_ref="main", to_ref="accounts_add_tier",
     source_ddl=POSTGRES / "mutants" / "accounts_without_primary_key.sql",
     migration=POSTGRES / "migrations" / "add_tier.sql", record_checks=False)
 

@@ -60,6 +60,18 @@ def last_records(bootstrap_servers: str, topic: str, count: int, *,
         consumer.close()
 
 
+def produce_all(bootstrap_servers: str, topic: str, records: list[dict[str, Any]], *,
+                what: str) -> None:
+    """Produce ``records`` (``produce`` keyword arguments) and wait for every ack."""
+    producer = Producer({"bootstrap.servers": bootstrap_servers, "acks": "all"})
+    for record in records:
+        producer.produce(topic, **record)
+    left = producer.flush(30)
+    if left:
+        raise CutoverError(f"{what}: {left} of {len(records)} records to {topic} not "
+                           "acknowledged within 30 s")
+
+
 class DuplicateEvents(Fault):
     """Re-send the last ``params.count`` records of the topic ``target`` unchanged."""
 
@@ -70,14 +82,9 @@ class DuplicateEvents(Fault):
 
     def inject(self) -> dict[str, Any]:
         records = last_records(self.bootstrap_servers, self.spec.target, self.count)
-        producer = Producer({"bootstrap.servers": self.bootstrap_servers, "acks": "all"})
-        for message in records:
-            producer.produce(self.spec.target, value=message.value(), key=message.key(),
-                             partition=message.partition(), headers=message.headers())
-        left = producer.flush(30)
-        if left:
-            raise CutoverError(f"duplicate events: {left} of {len(records)} copies of "
-                               f"{self.spec.target} not acknowledged within 30 s")
+        produce_all(self.bootstrap_servers, self.spec.target, [
+            {"value": m.value(), "key": m.key(), "partition": m.partition(),
+             "headers": m.headers()} for m in records], what="duplicate events")
         return {"topic": self.spec.target, "table": self.spec.params.get("table", ""),
                 "duplicated": len(records),
                 "keys": sorted({(m.key() or b"").decode("utf-8", "replace")
@@ -90,19 +97,14 @@ class PoisonPills(Fault):
     def __init__(self, spec: FaultSpec, *, bootstrap_servers: str) -> None:
         super().__init__(spec)
         self.bootstrap_servers = bootstrap_servers
-        self.count = int(spec.params.get("count", 10))
 
     def inject(self) -> dict[str, Any]:
-        producer = Producer({"bootstrap.servers": self.bootstrap_servers, "acks": "all"})
-        for n in range(self.count):
-            producer.produce(self.spec.target, value=POISON + str(n).encode(),
-                             key=f"cutover-poison-{n}".encode())
-        left = producer.flush(30)
-        if left:
-            raise CutoverError(f"poison pills: {left} of {self.count} not acknowledged by "
-                               f"{self.spec.target} within 30 s")
+        count = int(self.spec.params.get("count", 10))
+        produce_all(self.bootstrap_servers, self.spec.target, [
+            {"value": POISON + str(n).encode(), "key": f"cutover-poison-{n}".encode()}
+            for n in range(count)], what="poison pills")
         return {"topic": self.spec.target, "table": self.spec.params.get("table", ""),
-                "poison_pills": self.count}
+                "poison_pills": count}
 
 
 def undecodable(bootstrap_servers: str, topic: str) -> int:

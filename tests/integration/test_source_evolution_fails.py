@@ -1,19 +1,18 @@
 """The source-evolution checks fail for real: a v2 that gives the rows written before the
 migration another value than the column's DEFAULT."""
 
+from functools import partial
+
 from fixtures import factories
-from fixtures.reference import ACCOUNTS, product_repository
+from fixtures.reference import ACCOUNTS, accounts_pipelines
 
 POSTGRES = ACCOUNTS / "postgres"
 
 
-def mutant_repository(tmp_path):
-    return product_repository(tmp_path, product=ACCOUNTS,
-                              changes=["mutant_tier_default"]) / "pipelines"
-
 
 wrong_default = factories.source_evolution(
-    pipelines=mutant_repository, from_ref="main", to_ref="mutant_tier_default",
+    pipelines=partial(accounts_pipelines, change="mutant_tier_default"), from_ref="main",
+    to_ref="mutant_tier_default",
     source_ddl=POSTGRES / "accounts.sql", migration=POSTGRES / "migrations" / "add_tier.sql",
     record_checks=False)
 
