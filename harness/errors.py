@@ -14,11 +14,15 @@ class ConfigError(CutoverError):
 class UnknownNameError(ConfigError):
     """A provider, service or other registered name does not exist."""
 
-    def __init__(self, kind: str, name: str, known: list[str]) -> None:
+    def __init__(self, kind: str, name: str, known: list[str], *,
+                 option: bool = True) -> None:
+        """``option``: the name comes from a ``--cutover-<kind>`` option (the message then
+        shows one); else from a spec or a call."""
         self.kind, self.name, self.known = kind, name, sorted(known)
+        example = f" (for example --cutover-{kind}={self.known[0]})" if option else ""
         super().__init__(
             f"unknown {kind} {name!r}; known {kind}s: {', '.join(self.known)}. "
-            f"Pick one of those (for example --cutover-{kind}={self.known[0]})."
+            f"Pick one of those{example}."
         )
 
 

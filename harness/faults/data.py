@@ -162,4 +162,4 @@ def data_fault(spec: FaultSpec, *, bootstrap_servers: str, workdir: Path) -> Fau
         return AbortedTransaction(spec, bootstrap_servers=bootstrap_servers, workdir=workdir)
     if spec.action == "poison":
         return PoisonPills(spec, bootstrap_servers=bootstrap_servers)
-    raise UnknownNameError("data fault action", spec.action, list(ACTIONS))
+    raise UnknownNameError("data fault action", spec.action, list(ACTIONS), option=False)

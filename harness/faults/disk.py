@@ -25,7 +25,7 @@ class DiskFull(Fault):
     def __init__(self, spec: FaultSpec) -> None:
         super().__init__(spec)
         if spec.action != "fill":
-            raise UnknownNameError("disk fault action", spec.action, ["fill"])
+            raise UnknownNameError("disk fault action", spec.action, ["fill"], option=False)
         self.mount = Path(spec.target)
         if not is_limited_mount(self.mount):
             raise ConfigError(f"fault {spec.label}: {self.mount} is not a size-limited "

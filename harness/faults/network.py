@@ -31,7 +31,7 @@ class NetworkFault(Fault):
     def __init__(self, spec: FaultSpec, client: ToxiproxyClient) -> None:
         super().__init__(spec)
         if spec.action not in ACTIONS:
-            raise UnknownNameError("network fault action", spec.action, list(ACTIONS))
+            raise UnknownNameError("network fault action", spec.action, list(ACTIONS), option=False)
         stream = spec.params.get("stream")
         if stream is not None and stream not in STREAMS:
             raise ConfigError(f"fault {spec.label}: stream must be one of "
@@ -41,7 +41,8 @@ class NetworkFault(Fault):
         proxies = client.proxies()
         if spec.target not in proxies:
             client.close()
-            raise UnknownNameError("Toxiproxy proxy", spec.target, list(proxies) or ["none"])
+            raise UnknownNameError("Toxiproxy proxy", spec.target, list(proxies) or ["none"],
+                                   option=False)
         self._added: list[str] = []
 
     def inject(self) -> dict[str, Any]:

@@ -42,7 +42,7 @@ def find_process(services: Mapping[str, Service], name: str) -> tuple[Service, R
     if not known:
         raise ConfigError(f"no process of the stack can be faulted (process {name!r}); "
                           "process faults need services this run started (not external)")
-    raise UnknownNameError("process", name, known)
+    raise UnknownNameError("process", name, known, option=False)
 
 
 class ProcessFault(Fault):
@@ -53,7 +53,7 @@ class ProcessFault(Fault):
                  ready_timeout_s: float = 120.0) -> None:
         super().__init__(spec)
         if spec.action not in ACTIONS:
-            raise UnknownNameError("process fault action", spec.action, list(ACTIONS))
+            raise UnknownNameError("process fault action", spec.action, list(ACTIONS), option=False)
         self.host = host
         self.ready_timeout_s = float(spec.params.get("ready_timeout_s", ready_timeout_s))
         self.service, self.process = find_process(host.services, spec.target)

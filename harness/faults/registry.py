@@ -60,5 +60,5 @@ FAULT_KINDS: dict[str, Callable[[FaultSpec, FaultContext], Fault]] = {
 def build_fault(spec: FaultSpec, context: FaultContext) -> Fault:
     """The fault ``spec`` describes, or UnknownNameError listing the known kinds."""
     if spec.kind not in FAULT_KINDS:
-        raise UnknownNameError("fault kind", spec.kind, list(FAULT_KINDS))
+        raise UnknownNameError("fault kind", spec.kind, list(FAULT_KINDS), option=False)
     return FAULT_KINDS[spec.kind](spec, context)

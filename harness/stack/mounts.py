@@ -14,14 +14,16 @@ FSTYPE = "tmpfs"
 SOURCE = "cutover-limited"  # the device name of our mounts in /proc/mounts
 
 
-def mounts_under(root: Path) -> list[Path]:
-    """Our size-limited mounts at or below ``root``, deepest first."""
+def mounts_under(root: Path, *, table: str | None = None) -> list[Path]:
+    """Our size-limited mounts at or below ``root``, deepest first (``table``: the text
+    of /proc/mounts, read when not given)."""
     found = []
-    try:
-        lines = Path("/proc/mounts").read_text().splitlines()
-    except OSError:
-        return []
-    for line in lines:
+    if table is None:
+        try:
+            table = Path("/proc/mounts").read_text()
+        except OSError:
+            return []
+    for line in table.splitlines():
         parts = line.split()
         if len(parts) >= 3 and parts[0] == SOURCE and parts[2] == FSTYPE:
             path = Path(parts[1].replace("\\040", " "))
