@@ -87,7 +87,7 @@ def test_duplicate_source_events_leave_one_row_per_key(duplicated):
 def test_a_producer_killed_mid_transaction_is_never_read(aborted):
     outcome = aborted.run()
     verified_under_fault(outcome)
-    reads = [c for c in outcome.checks if c.name.startswith("no_aborted_reads")]
+    reads = [c for c in outcome.checks if c.name.startswith("faults:no_aborted_reads")]
     assert reads and all(c.ok for c in reads), [c.summary for c in reads]
     assert reads[0].evidence["tables"], "tables keyed by raw_orders were checked"
 
