@@ -22,13 +22,15 @@ SUITES: dict[str, list[str]] = {
     "reference": ["scenarios"],
     "stack": ["scenarios/test_stack_readiness.py"],
     "bluegreen": ["scenarios/test_bluegreen_intermediate.py", "scenarios/test_bluegreen_orders.py"],
-    "cdc": ["scenarios/test_cdc_schema_evolution.py", "scenarios/test_cdc_source_migration.py"],
+    "cdc": ["scenarios/test_cdc_schema_evolution.py", "scenarios/test_cdc_source_migration.py",
+            "scenarios/test_faults_cdc.py"],
     "canary": ["scenarios/test_canary_data_tier.py", "scenarios/test_canary_inventory.py",
                "scenarios/test_faults_canary.py"],
     "platform": ["scenarios/test_platform_canary.py"],
     "kubernetes": ["scenarios/test_kubernetes_canary.py"],
     "faults": ["scenarios/test_faults_bluegreen.py", "scenarios/test_faults_network.py",
-               "scenarios/test_faults_storage.py", "scenarios/test_faults_canary.py"],
+               "scenarios/test_faults_storage.py", "scenarios/test_faults_cdc.py",
+               "scenarios/test_faults_canary.py"],
     "incidents": ["fixtures/incidents"],
 }
 

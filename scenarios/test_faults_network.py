@@ -25,7 +25,7 @@ def _release(*faults: FaultSpec):
 delayed = _release(FaultSpec("network", FLINK_KAFKA, "latency", at="plan_deploying",
                              hold_s=8, params={"latency_ms": 400, "jitter_ms": 100}))
 cut = _release(FaultSpec("network", FLINK_KAFKA, "down", at="plan_deploying", hold_s=5),
-               FaultSpec("network", FLINK_KAFKA, "reset", at="v2_settled", hold_s=3))
+               FaultSpec("network", FLINK_KAFKA, "reset", at="plan_deploying", hold_s=3))
 
 
 def test_latency_between_flink_and_kafka_while_v2_deploys_loses_nothing(delayed):

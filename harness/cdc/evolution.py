@@ -50,6 +50,8 @@ def evolve_source(*, alter: Callable[[], None], write_rows: Callable[[], None],
         try:
             connect.state(connector)
         except ConnectError as exc:
+            if "task failed" not in str(exc):  # a worker rejoining after a restart
+                return f"connector not answering yet ({exc})"
             events.emit("schema_evolution_rejected", subject=subject, reason=str(exc))
             raise SchemaEvolutionRejected(
                 f"the registry refused the new schema of {subject} under {compatibility}, "

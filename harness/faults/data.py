@@ -136,18 +136,21 @@ class AbortedTransaction(Fault):
         batch.parent.mkdir(parents=True, exist_ok=True)
         batch.write_text("".join(json.dumps(r, default=str) + "\n" for r in self.records))
         transactional_id = f"cutover-fault-{uuid.uuid4().hex[:8]}"
-        with subprocess.Popen(
+        log = batch.with_suffix(".log")
+        with log.open("w") as errors, subprocess.Popen(
                 [sys.executable, "-m", "harness.faults.transaction_writer",
                  self.bootstrap_servers, self.spec.target, self.key, str(batch),
                  transactional_id, str(TRANSACTION_TIMEOUT_MS)],
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as child:
-            # The writer prints one line once every record is in the log, uncommitted.
+                stdout=subprocess.PIPE, stderr=errors, text=True) as child:
+            # The writer prints one line once every record is in the log, uncommitted
+            # (or why it could not); its own logs go to the log file.
             line = child.stdout.readline().strip() if child.stdout else ""
             child.send_signal(signal.SIGKILL)
-            rest = child.communicate(timeout=10)[0]
+            child.communicate(timeout=10)
         if not line.startswith("written "):
-            raise CutoverError(f"the transactional writer failed before the kill: {line} "
-                               f"{rest[-2000:]}")
+            raise CutoverError(f"the transactional writer failed before the kill "
+                               f"({line or 'no answer'}); its log: {log}: "
+                               f"{log.read_text()[-1500:]}")
         return {"topic": self.spec.target, "table": self.spec.params.get("table", ""),
                 "transactional_id": transactional_id,
                 "pid": child.pid, "records_in_aborted_transaction": len(self.records),

@@ -41,16 +41,18 @@ class DiskFull(Fault):
     def inject(self) -> dict[str, Any]:
         before = self._free_bytes()
         written = 0
-        with self.ballast.open("wb") as ballast:
+        with self.ballast.open("wb", buffering=0) as ballast:  # nothing left to flush
             block = b"\0" * CHUNK
             while self._free_bytes() > self.free_kb * 1024:
                 room = self._free_bytes() - self.free_kb * 1024
                 try:
-                    written += ballast.write(block[:min(CHUNK, room)])
-                    ballast.flush()
+                    wrote = ballast.write(block[:min(CHUNK, room)]) or 0
                 except OSError as exc:
                     if exc.errno != errno.ENOSPC:
                         raise
+                    break
+                written += wrote
+                if not wrote:  # a short write of nothing: the filesystem is full
                     break
         return {"filesystem": str(self.mount), "free_before_bytes": before,
                 "ballast_bytes": written, "free_after_bytes": self._free_bytes()}

@@ -48,7 +48,8 @@ def mount_limited(path: Path, size_mb: int, *, service: str) -> None:
         raise ServiceStartError(
             service, f"could not mount a {size_mb} MB filesystem at {path} for disk faults: "
             f"{(result.stderr or result.stdout).strip()} (exit {result.returncode}); "
-            "mounting needs root; run without --cutover-warehouse-size-mb")
+            "mounting needs root: run as root, or without disk faults "
+            "(--cutover-warehouse-size-mb 0, CUTOVER_WAREHOUSE_SIZE_MB=0)")
 
 
 def unmount_all(root: Path) -> list[Path]:

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import ConfigError
+from harness.errors import ConfigError, CutoverError, UnknownNameError
 from harness.events import EventLog
 from harness.faults.base import FaultRunner, FaultSpec
 from harness.faults.registry import FaultContext, build_fault
@@ -62,15 +62,23 @@ class FaultPlan:
             self._errors.append(exc)
 
     def join(self, timeout_s: float = 300.0) -> None:
-        """Wait for background faults to heal; raises the first one's error."""
+        """Wait for background faults to heal; raises the first one's error, or names
+        the faults still on after ``timeout_s``."""
         for thread in self._threads:
             thread.join(timeout_s)
         if self._errors:
             raise self._errors[0]
+        stuck = [t.name for t in self._threads if t.is_alive()]
+        if stuck:
+            raise CutoverError(f"faults still on after {timeout_s:.0f} s: {stuck}; their "
+                               "heal is waiting on the service (see its log)")
 
     def excused(self) -> list[tuple[float, float]]:
-        """(start, end + grace) of every fault so far: what the checks excuse."""
-        return [(w.started, w.ended + self.grace_s) for w in self.runner.windows]
+        """(start, end + grace) of every infrastructure fault so far: what the checks
+        excuse. Data faults excuse nothing: a pipeline must take duplicates, poison pills
+        and aborted transactions without a restart."""
+        return [(w.started, w.ended + self.grace_s) for w in self.runner.windows
+                if not w.label.startswith("data:")]
 
     def summary(self) -> dict[str, Any]:
         return self.runner.summary()
@@ -88,8 +96,11 @@ def resolved(spec: FaultSpec, run: BlueGreenRun) -> FaultSpec:
                               "warehouse to fill; give the run iceberg_sinks")
         folder = run.sinks.endpoint.warehouse.removeprefix("file://")
         return FaultSpec(spec.kind, folder, spec.action, spec.at, spec.hold_s, spec.params)
-    if spec.kind != "data" or spec.target not in run.data.generators:
+    if spec.kind != "data":
         return spec
+    if spec.target not in run.data.generators:
+        raise UnknownNameError("source table", spec.target, sorted(run.data.generators),
+                               option=False)
     table = spec.target
     params = dict(spec.params)
     if spec.action == "abort" and "records" not in params:

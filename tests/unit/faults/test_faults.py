@@ -224,3 +224,13 @@ def test_a_plan_runs_foreground_faults_in_its_hook_and_excuses_with_grace(
     (start, end), = plan.excused()
     assert end - start >= 7.0
     assert plan.summary()["faults_injected"] == 1
+
+
+def test_only_infrastructure_faults_excuse_restarts(tmp_path: Path) -> None:
+    """A pipeline must take duplicates, poison pills and aborts without a restart."""
+    plan = FaultPlan([], FaultContext(host=None, bootstrap_servers="", workdir=tmp_path),
+                     EventLog(), grace_s=5.0)
+    plan.runner.run(RecordingFault(FaultSpec("data", "t", "poison")))
+    assert plan.excused() == []
+    window = plan.runner.run(RecordingFault(FaultSpec("process", "kafka", "kill")))
+    assert plan.excused() == [(window.started, window.ended + 5.0)]
