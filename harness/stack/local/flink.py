@@ -57,7 +57,7 @@ _RESULT_PREFIX = "BASH_JAVA_UTILS_EXEC_RESULT:"
 class FlinkSizing:
     """Memory and slots of the session cluster: modest, room for two dozen small statements."""
 
-    jobmanager_process: str = "768m"
+    jobmanager_process: str = "1024m"
     taskmanager_process: str = "1536m"
     slots: int = 24
     gateway_heap: str = "384m"
@@ -97,6 +97,10 @@ def flink_config(*, home: Path, ports: dict[str, int], sizing: FlinkSizing) -> d
         # The JobManager's metric fetcher waits this long on a dead TaskManager's metric
         # service before it fetches again (default 10 min: no job metrics meanwhile).
         "web.timeout": 30000,
+        # A session runs hundreds of statements: keep at most 100 finished jobs, 10 MB of
+        # them in memory, so the JobManager's heap does not fill up and GC all day.
+        "jobstore.max-capacity": 100,
+        "jobstore.cache-size": 10 * 1024 * 1024,
         # A TaskManager that starts before the JobManager retries after this delay
         # (default 10 s, which would double the cold start).
         "cluster.registration.error-delay": "500ms",
