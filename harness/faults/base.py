@@ -25,11 +25,11 @@ class FaultSpec:
     """What to inject, where, and when.
 
     Args:
-        kind: The implementation (``process``, ``network``, ``data``, ``disk``, ``clock``).
+        kind: The implementation (``process``, ``network``, ``data``, ``disk``).
         target: What it acts on: a process (``kafka``, ``flink-taskmanager``), a proxy
             (``flink-kafka``), a source table, a path.
         action: What it does there (``kill``, ``pause``, ``restart``, ``latency``, ...).
-        at: When: a phase of the run (``plan_deploying``, ``checked``) or a canary weight.
+        at: When: a phase of the run (``plan_deploying``, ``checked``, ``migrating``).
         hold_s: How long the fault stays on before it is healed.
         params: The action's values (``{"latency_ms": 800}``, ``{"count": 20}``).
     """

@@ -1,7 +1,9 @@
-"""Data faults on a source topic: duplicate events, and a producer killed mid-transaction.
+"""Data faults on a source topic: duplicate events, poison pills, and a producer killed
+mid-transaction.
 
 ``duplicate`` re-sends the last records of the topic byte for byte (key, value, headers,
-partition), as a producer retrying without idempotence would. ``abort`` starts a
+partition), as a producer retrying without idempotence would. ``poison`` writes records
+no format decodes. ``abort`` starts a
 transactional producer in a child process, has it write fresh records of the topic's own
 shape inside a transaction, and SIGKILLs it before it commits: the broker aborts the
 transaction when it times out, and no consumer reading committed records may see them.

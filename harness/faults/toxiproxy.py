@@ -31,11 +31,6 @@ class ToxiproxyClient:
                                  f"{response.text[:300]}")
         return response.json() if response.content else None
 
-    def version(self) -> str:
-        response = self._http.get(self.url + "/version")
-        response.raise_for_status()
-        return response.text.strip()
-
     def create_proxy(self, name: str, *, listen: str, upstream: str) -> dict[str, Any]:
         """Create (or replace) proxy ``name`` from ``listen`` to ``upstream``."""
         proxies = self._call("GET", "/proxies") or {}

@@ -53,23 +53,8 @@ class KafkaEndpoint(Endpoint):
     flink_bootstrap_servers: str = ""
 
     @property
-    def for_flink(self) -> str:
-        return self.flink_bootstrap_servers or self.bootstrap_servers
-
-    @property
     def address(self) -> str:
         return self.bootstrap_servers
-
-
-@dataclass(frozen=True)
-class ToxiproxyEndpoint(Endpoint):
-    """Toxiproxy's API (its proxies: :mod:`harness.faults.toxiproxy`)."""
-
-    url: str
-
-    @property
-    def address(self) -> str:
-        return self.url
 
 
 @dataclass(frozen=True)
@@ -183,7 +168,7 @@ ENDPOINT_KINDS: dict[str, type[Endpoint]] = {
     cls.__name__: cls
     for cls in (PostgresEndpoint, KafkaEndpoint, HttpEndpoint, FlinkEndpoint, IcebergEndpoint,
                 SchemaRegistryEndpoint, HaproxyEndpoint, PrometheusEndpoint,
-                KubernetesEndpoint, ToxiproxyEndpoint)
+                KubernetesEndpoint)
 }
 
 

@@ -1,4 +1,5 @@
-"""Checks that only a fault makes meaningful: no record of an aborted transaction read."""
+"""Checks that only a fault makes meaningful: no record of an aborted transaction read,
+dead letters counted with the pipeline alive, no partial Iceberg commit."""
 
 from __future__ import annotations
 

@@ -191,9 +191,15 @@ class FlinkService(Service):
         env = {"FLINK_CONF_DIR": str(self.conf_dir), "FLINK_HOME": str(self.dist),
                "PATH": "/usr/bin:/bin"}
         self._commands[role] = (argv, env)
+        self._launch(role)
+
+    def _launch(self, role: str) -> RunningProcess:
+        """Start ``role`` with the command line recorded for it."""
+        argv, env = self._commands[role]
         self.processes_[role] = self.executor.spawn(
             f"flink-{role}", argv, log_path=self.logs / f"flink-{role}.log", env=env,
             cwd=self.home)
+        return self.processes_[role]
 
     def running(self) -> dict[str, RunningProcess]:
         return {p.name: p for p in self.processes_.values()}
@@ -202,12 +208,9 @@ class FlinkService(Service):
         role = process.removeprefix("flink-")
         if role not in self._commands:
             return super().respawn(process)
-        argv, env = self._commands[role]
         if role == "taskmanager":  # ready again once a new one registered, not the dead one
             self._replaced_taskmanagers = self._taskmanager_ids()
-        self.processes_[role] = self.executor.spawn(
-            process, argv, log_path=self.logs / f"{process}.log", env=env, cwd=self.home)
-        return self.processes_[role]
+        return self._launch(role)
 
     def _resource_params(self, what: str) -> tuple[list[str], list[str]]:
         """JVM and dynamic options for a process size, computed by Flink itself."""

@@ -13,7 +13,7 @@ from confluent_kafka.admin import AdminClient
 
 from harness.errors import ServiceStartError
 from harness.faults.toxiproxy import FLINK_KAFKA, ToxiproxyClient
-from harness.stack.endpoint import KafkaEndpoint, ToxiproxyEndpoint
+from harness.stack.endpoint import HttpEndpoint, KafkaEndpoint
 from harness.stack.local.process_service import JvmService
 from harness.stack.ports import HOST, allocate_port
 from harness.stack.service import ReadinessProbe
@@ -76,7 +76,7 @@ class KafkaService(JvmService):
     def __init__(self, *, run_dir: Path, java: str, libs_dir: Path, main_class: str,
                  port: int = 0, heap: str = "512m",
                  properties: dict[str, str] | None = None,
-                 toxiproxy: ToxiproxyEndpoint | None = None) -> None:
+                 toxiproxy: HttpEndpoint | None = None) -> None:
         super().__init__(run_dir=run_dir, java=java)
         self.toxiproxy = toxiproxy
         self.proxy_port = 0

@@ -26,7 +26,14 @@ class ProcessService(Service):
         self.home.mkdir(parents=True, exist_ok=True)
         options.setdefault("cwd", self.home)
         self._command = (argv, options)
+        self._launch()
+
+    def _launch(self) -> RunningProcess:
+        """Start the process with the command line recorded by :meth:`spawn`."""
+        assert self._command is not None
+        argv, options = self._command
         self.process = self.executor.spawn(self.name, argv, log_path=self.log_path, **options)
+        return self.process
 
     def running(self) -> dict[str, RunningProcess]:
         return {self.name: self.process} if self.process is not None else {}
@@ -34,9 +41,7 @@ class ProcessService(Service):
     def respawn(self, process: str) -> RunningProcess:
         if process != self.name or self._command is None:
             return super().respawn(process)
-        argv, options = self._command
-        self.process = self.executor.spawn(self.name, argv, log_path=self.log_path, **options)
-        return self.process
+        return self._launch()
 
     def died(self) -> str | None:
         """Why the service can no longer become ready, or None while it runs."""

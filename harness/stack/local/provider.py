@@ -9,9 +9,9 @@ from harness.stack.artifacts import ensure_component
 from harness.stack.endpoint import (
     Endpoint,
     HaproxyEndpoint,
+    HttpEndpoint,
     KafkaEndpoint,
     PostgresEndpoint,
-    ToxiproxyEndpoint,
 )
 from harness.stack.gotools import find_tool
 from harness.stack.local.connect import ConnectService
@@ -133,5 +133,5 @@ class LocalProvider(Provider):
         return KafkaService(run_dir=self.run_dir, java=self.java(),
                             libs_dir=libs / "libs", main_class=component.main_class,
                             port=self.config["kafka_port"], heap=self.config["kafka_heap"],
-                            toxiproxy=toxiproxy if isinstance(toxiproxy, ToxiproxyEndpoint)
+                            toxiproxy=toxiproxy if isinstance(toxiproxy, HttpEndpoint)
                             else None)

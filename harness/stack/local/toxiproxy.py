@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.stack.endpoint import ToxiproxyEndpoint
+from harness.stack.endpoint import HttpEndpoint
 from harness.stack.local.process_service import ProcessService
 from harness.stack.ports import HOST, allocate_port
 from harness.stack.service import ReadinessProbe, http_ok
@@ -31,5 +31,5 @@ class ToxiproxyService(ProcessService):
         ReadinessProbe(self.name, lambda: http_ok(f"{self.endpoint().url}/version"),
                        self.died, log_path=self.log_path).wait(timeout_s)
 
-    def endpoint(self) -> ToxiproxyEndpoint:
-        return ToxiproxyEndpoint(self.name, f"http://{HOST}:{self.port}")
+    def endpoint(self) -> HttpEndpoint:
+        return HttpEndpoint(self.name, f"http://{HOST}:{self.port}")
