@@ -7,7 +7,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -54,8 +54,7 @@ class Stack:
         missing = [n for n in self._with_dependencies(names) if n not in self.services]
         if missing:
             self.provider.check(missing)
-            for batch in self._batches(missing):
-                self._start(batch)
+            self._start(missing)
         return {n: self.services[n].endpoint() for n in names}
 
     def _with_dependencies(self, names: tuple[str, ...]) -> list[str]:
@@ -71,33 +70,42 @@ class Stack:
             visit(name)
         return ordered
 
-    def _batches(self, missing: list[str]) -> list[list[str]]:
-        """Group services so each starts after the services it depends on are ready."""
-        level: dict[str, int] = {}
-        for name in missing:  # dependencies come first in ``missing``
-            deps = [level[d] for d in self.provider.dependencies(name) if d in level]
-            level[name] = 1 + max(deps) if deps else 0
-        return [[n for n in missing if level[n] == i] for i in range(max(level.values()) + 1)]
-
     def _start(self, names: list[str]) -> None:
-        started: dict[str, float] = {}
+        """Start each service as soon as the services it depends on are ready (no batch
+        waits for its slowest member); readiness is awaited in parallel. When one fails,
+        every service this call started is torn down, in reverse start order, and the
+        first error is raised: services that ran before the call are left alone."""
+        waiting: dict[str, list[str]] = {
+            n: [d for d in self.provider.dependencies(n) if d in names] for n in names}
+        started: list[str] = []
+        pool = ThreadPoolExecutor(max_workers=len(names))
         try:
-            for name in names:
-                self.progress(f"{name}: starting")
-                started[name] = time.monotonic()
-                service = self.provider.service(name, self.endpoints())
-                self.services[name] = service
-                service.start()
-                self.record_state()
-            with ThreadPoolExecutor(max_workers=len(names)) as pool:
-                futures = {n: pool.submit(self._wait, n, started[n]) for n in names}
-                errors = [f.exception() for f in futures.values()]
-            first = next((e for e in errors if e is not None), None)
-            if first is not None:
-                raise first
+            pending: dict[Future[None], str] = {}
+            while waiting or pending:
+                for name in [n for n, deps in waiting.items() if not deps]:
+                    del waiting[name]
+                    self.progress(f"{name}: starting")
+                    begun = time.monotonic()
+                    service = self.provider.service(name, self.endpoints())
+                    self.services[name] = service
+                    started.append(name)
+                    service.start()
+                    self.record_state()
+                    pending[pool.submit(self._wait, name, begun)] = name
+                if not pending:  # only a dependency cycle leaves nothing to wait on
+                    raise CutoverError(f"services {sorted(waiting)} wait on each other")
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    ready = pending.pop(future)
+                    future.result()  # a failed wait raises here
+                    for deps in waiting.values():
+                        if ready in deps:
+                            deps.remove(ready)
         except BaseException:
-            self._teardown([n for n in names if n in self.services], failed=True)
+            self._teardown([n for n in started if n in self.services], failed=True)
             raise
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def _wait(self, name: str, started: float) -> None:
         self.services[name].wait_ready(float(self.config["start_timeout_s"]))

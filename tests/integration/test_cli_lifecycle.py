@@ -4,6 +4,7 @@ import sys
 
 import psutil
 
+from harness.config import load_config
 from tests.integration.run_root import private_run_root
 
 
@@ -26,8 +27,11 @@ def test_up_then_down_leaves_no_process_behind():
         state = json.loads(up.stdout)
         pids = [pid for s in state["services"].values() for pid in s["pids"]]
         children = [c.pid for p in pids for c in psutil.Process(p).children(recursive=True)]
-        assert set(state["services"]) == {"postgres", "kafka", "iceberg", "flink", "registry",
-                                          "connect", "haproxy", "prometheus"}
+        expected = {"postgres", "kafka", "iceberg", "flink", "registry", "connect", "haproxy",
+                    "prometheus"}
+        if load_config()["network_faults"]:  # Flink reaches Kafka through Toxiproxy
+            expected.add("toxiproxy")
+        assert set(state["services"]) == expected
         assert len(state["services"]["flink"]["pids"]) == 3  # JobManager, TaskManager, gateway
         assert all(_running(p) for p in pids)
         assert "ready" in up.stderr  # progress is shown while services start
