@@ -127,7 +127,8 @@ def _print_summary(outcome: dict[str, Any], ok: bool) -> None:
         mark = "ok  " if step["within_tolerance"] else "OFF "
         print(f"{mark} {step['weight']:>3} %: {step['observed_pct']:.1f} % observed "
               f"(router {step['router_pct']:.1f} %, ±{step['tolerance_pct']:.1f}), "
-              f"{step['requests']} requests over {step['duration_s']:g} s")
+              f"{step['requests']} requests over {step['duration_s']:g} s, "
+              f"analysis: {step.get('verdict', 'none')}")
     for check in outcome["checks"]:
         print(f"{'ok  ' if check['ok'] else 'FAIL'} {check['name']}: {check['summary']}")
     verdict = "PASSED" if ok else "FAILED"

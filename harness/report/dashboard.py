@@ -69,11 +69,12 @@ def dashboard_html(timeline: object) -> str:
     if steps:
         parts.append(_table(
             ["set weight", "observed (ledger)", "observed (router)", "tolerance",
-             "requests", "duration", "within"],
+             "requests", "duration", "within", "analysis"],
             [[_num(s.get("weight"), " %"), _num(s.get("observed_pct"), " %"),
               _num(s.get("router_pct"), " %"), "±" + _num(s.get("tolerance_pct")),
               _num(s.get("requests")), _num(s.get("duration_s"), " s"),
-              "yes" if s.get("within_tolerance") else "<b>NO</b>"] for s in steps],
+              "yes" if s.get("within_tolerance") else "<b>NO</b>",
+              html.escape(str(s.get("verdict") or ""))] for s in steps],
             "steps"))
     metrics = [m for m in data.get("app_metrics", []) if isinstance(m, Mapping)]
     if metrics:

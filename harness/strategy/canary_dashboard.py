@@ -58,7 +58,8 @@ def dashboard(*, ledger: list[Outcome], roles: dict[str, str], usage: dict[str, 
         -> dict[str, Any]:
     """The dashboard's data: versions side by side, steps, the service's metrics."""
     return {"versions": version_table(ledger, roles, usage),
-            "steps": [{k: s[k] for k in ("weight", "observed_pct", "router_pct",
-                                          "tolerance_pct", "requests", "duration_s",
-                                          "within_tolerance")} for s in steps],
+            "steps": [{k: s.get(k) for k in ("weight", "observed_pct", "router_pct",
+                                              "tolerance_pct", "requests", "duration_s",
+                                              "within_tolerance", "verdict")}
+                      for s in steps],
             "app_metrics": app_metrics}

@@ -49,7 +49,7 @@ from harness.strategy.canary_outcome import (
     outcome_of,
     run_policy,
 )
-from harness.strategy.canary_steps import StepTracker
+from harness.strategy.canary_steps import StepTracker, with_verdicts
 from harness.strategy.flags import FeatureFlags
 from harness.strategy.policy import CanaryPolicy
 from harness.traffic.haproxy import HaproxyRouter
@@ -253,6 +253,8 @@ class CanaryRun:
 
     def _finish(self, state: CanaryState, tracker: StepTracker) -> CanaryOutcome:
         outcome, weight = outcome_of(state)
+        tracker.steps = with_verdicts(
+            tracker.steps, (e.details for e in self.events.of_kind("canary.analysis")))
         decided_at = float(state.history[-1]["ts"]) if state.history else time.time()
         checks = end_checks(self, state, outcome=outcome, decided_at=decided_at,
                             steps=tracker.steps)

@@ -10,6 +10,7 @@ routed by the old split).
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from harness.checks.canary import split_tolerance_pct
@@ -71,3 +72,21 @@ class StepTracker:
                 "observed_pct": round(observed, 2), "router_pct": round(routed, 2),
                 "router_requests": routed_total, "tolerance_pct": round(tolerance, 2),
                 "within_tolerance": within}
+
+
+def with_verdicts(steps: list[dict[str, Any]],
+                  analyses: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Each step with the analysis verdicts taken during it: ``verdict`` is ``fail`` when
+    any analysis failed at that weight, else the last one (``pass``, ``marginal``,
+    ``nodata``), or ``none`` when no analysis ran (the 0 % step, an abort);
+    ``analyses`` counts them. The decision's own analysis comes just before the step is
+    closed, so a small slack past its end is allowed."""
+    taken = list(analyses)
+    out = []
+    for step in steps:
+        mine = [a for a in taken if a.get("weight") == step["weight"]
+                and step["started"] <= float(a.get("at", 0)) <= step["ended"] + 1.0]
+        verdicts = [str(a.get("verdict")) for a in mine]
+        verdict = "fail" if "fail" in verdicts else (verdicts[-1] if verdicts else "none")
+        out.append({**step, "verdict": verdict, "analyses": len(verdicts)})
+    return out
