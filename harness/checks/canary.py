@@ -77,8 +77,10 @@ def weight_split(steps: list[dict[str, Any]]) -> CheckResult:
     router sent it (HAProxy's counters) are within the stated tolerance of the set
     weight. Steps with fewer than 20 requests are reported, not judged."""
     bad = [s for s in steps if s["requests"] >= 20 and not s["within_tolerance"]]
-    shown = ", ".join(f"{s['weight']} %: {s['observed_pct']:.1f} % observed"
-                      for s in (bad or steps)[:EXAMPLES])
+    shown = ", ".join(f"{s['weight']} %: {s['observed_pct']:.1f} % of {s['requests']} "
+                      f"answered requests, {s.get('router_pct', 0):.1f} % of "
+                      f"{s.get('router_requests', 0)} routed, tolerance "
+                      f"±{s.get('tolerance_pct', 0):.1f}" for s in (bad or steps)[:EXAMPLES])
     summary = (f"{len(bad)} of {len(steps)} steps off their weight ({shown})" if bad else
                f"every step within tolerance of its weight ({shown})")
     return CheckResult("canary_weight_split", not bad, summary, {"steps": steps})

@@ -120,3 +120,29 @@ def test_the_outcome_names_the_weight_at_which_it_was_decided():
     timeline = [{"kind": "canary.phase", "phase": "rolling_back", "weight": 50},
                 {"kind": "canary.phase", "phase": "rolled_back", "weight": 0}]
     assert decisions(timeline)[-1] == "canary rolled_back at 50 %"
+
+
+def test_requests_without_a_slot_make_the_ledger_share_a_range(monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr("harness.strategy.canary_steps.time.time", lambda: now[0])
+    # 30 % set; of 100 requests 30 went to the canary, and 40 of the 70 stable ones
+    # stalled past the client's timeout (no slot): of those answered, the canary has 50 %
+    ledger = [outcome(1000.6 + i / 100, "canary" if i % 10 < 3 else
+                      ("" if i % 2 else "stable")) for i in range(100)]
+    router = FakeRouter()
+    tracker = StepTracker(FakeLoad(ledger), router)
+    tracker.observe(30)
+    now[0], router.counters = 1002.0, {"stable": 70, "canary": 30}
+    tracker.close()
+    step = tracker.steps[0]
+    assert step["observed_pct"] == pytest.approx(50.0) and step["unattributed"] == 40
+    assert step["within_tolerance"], "the stalled requests may have been stable's"
+    # the same share with every request answered is off
+    answered = [outcome(o.ts, "canary" if i % 100 < 55 else "stable")
+                for i, o in enumerate(ledger)]
+    now[0] = 1000.0
+    tracker = StepTracker(FakeLoad(answered), FakeRouter())
+    tracker.observe(30)
+    now[0] = 1004.0
+    tracker.close()
+    assert not tracker.steps[0]["within_tolerance"]
