@@ -19,6 +19,7 @@ from typing import Protocol
 
 import httpx
 
+from harness.atomic import write_text_atomic
 from harness.deploy.target import ServiceTarget, VersionSpec
 from harness.errors import ConfigError
 from harness.events import EventLog
@@ -192,9 +193,8 @@ class ServiceDeployer:
         targets = [{"targets": [f"{v.host}:{v.port}"],
                     "labels": {"slot": v.slot, "deployed_version": v.version}}
                    for v in self.slots.values()]
-        tmp = self.targets_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(targets))
-        tmp.replace(self.targets_file)  # atomic: Prometheus never reads half a file
+        # atomic: Prometheus never reads half a file (its glob skips the temporary one)
+        write_text_atomic(self.targets_file, json.dumps(targets))
 
     def close(self) -> None:
         for running in list(self.slots.values()):

@@ -8,9 +8,7 @@ render self-check that records on ``<body>`` how many plots actually drew someth
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -19,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from harness.atomic import write_text_atomic
 from harness.report import series as sr
 from harness.report.dashboard import dashboard_html
 from harness.report.svg import HLine, LegendEntry, LineChart, Marker, Series, VLine
@@ -541,16 +540,5 @@ def render_report(run: dict[str, Any]) -> str:
 
 
 def write_report(run: dict[str, Any], path: Path) -> Path:
-    """Render ``run`` to ``path`` atomically (a temporary file, then ``os.replace``)."""
-    text = render_report(run)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes it 0600; a report is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Render ``run`` to ``path`` atomically, readable by everyone it is shared with."""
+    return write_text_atomic(path, render_report(run))

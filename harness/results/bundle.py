@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.atomic import write_json_atomic
 from harness.errors import CutoverError
-from harness.strategy.flags import write_json_atomic
 
 FORMAT = 1
 MANIFEST = "bundle.json"

@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from harness.atomic import write_json_atomic
 from harness.results.bundle import read_timeline
-from harness.strategy.flags import write_json_atomic
 
 _REPETITION = re.compile(r"-?rep\d+of\d+")
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import psutil
 
+from harness.atomic import write_text_atomic
 from harness.errors import StackStateError
 from harness.stack.mounts import unmount_all
 from harness.stack.process import group_alive, stop_process_group
@@ -39,10 +40,7 @@ class StackState:
     services: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def write(self) -> None:
-        path = Path(self.run_dir) / STATE_FILE
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.__dict__, indent=2))
-        tmp.replace(path)
+        write_text_atomic(Path(self.run_dir) / STATE_FILE, json.dumps(self.__dict__, indent=2))
 
     @classmethod
     def read(cls, run_dir: Path) -> StackState:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from pathlib import Path
 
+from harness.atomic import write_json_atomic
 from harness.checks.result import CheckResult
 from harness.checks.statements import StatementWatcher, green_untouched
 from harness.data.ledger import Ledger
@@ -44,7 +45,6 @@ from harness.strategy.bluegreen_setup import BlueGreenInputError, PreparedRun
 from harness.strategy.bluegreen_state import STATE_FILE, BlueGreenOutcome, BlueGreenState
 from harness.strategy.fault_checks import fault_checks
 from harness.strategy.fault_plan import FaultPlan
-from harness.strategy.flags import write_json_atomic
 from harness.strategy.serving import ServingMap
 
 Hook = Callable[["BlueGreenRun"], None]

@@ -9,8 +9,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from harness.atomic import write_json_atomic
 from harness.errors import CutoverError
-from harness.strategy.flags import write_json_atomic
 
 
 class Phase(StrEnum):

@@ -22,13 +22,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.atomic import write_json_atomic
 from harness.errors import CutoverError
 
 SEED_KEYS: dict[str, str] = {
@@ -89,29 +87,6 @@ def _problems(values: dict[str, Any]) -> list[str]:
     if type(percentage) is int and not 0 <= percentage <= 100:
         problems.append(f"canary_traffic_percentage must be within 0..100, not {percentage}")
     return problems
-
-
-def write_json_atomic(path: Path, data: Any, *,
-                      default: Callable[[Any], Any] | None = None) -> None:
-    """Write ``data`` as JSON to ``path`` so readers see the old file or the new, never half.
-
-    Args:
-        path: The file to replace; its directory is created when missing.
-        data: Anything ``json.dumps`` accepts.
-        default: ``json.dumps``'s fallback for other values (e.g. ``str`` for evidence).
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, indent=2, sort_keys=True, default=default)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class FeatureFlags:

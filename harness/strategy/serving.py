@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from harness.atomic import write_json_atomic
 from harness.errors import CutoverError
-from harness.strategy.flags import write_json_atomic
 
 
 class ServingMapError(CutoverError):
