@@ -29,7 +29,7 @@ from harness.runner import (
 from harness.signals import teardown_on_sigterm
 from harness.stack.artifacts import ensure_component
 from harness.stack.manifest import load_manifest
-from harness.stack.provider import provider_class
+from harness.stack.providers import provider_class
 from harness.stack.rundir import StackState, recorded_runs, stop_recorded
 from harness.stack.stack import Stack
 from harness.strategy.policy import PolicyError, load_policy

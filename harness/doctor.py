@@ -21,7 +21,7 @@ from harness.stack.local.prereqs import (
 )
 from harness.stack.manifest import load_manifest
 from harness.stack.ports import port_is_free
-from harness.stack.provider import provider_class
+from harness.stack.providers import provider_class
 
 MIN_JAVA = 17
 

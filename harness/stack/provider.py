@@ -1,4 +1,5 @@
-"""The Provider interface and the registry of providers."""
+"""The Provider interface: what the stack asks of whatever runs its services (the
+registry of the providers that exist is :mod:`harness.stack.providers`)."""
 
 from __future__ import annotations
 
@@ -49,23 +50,3 @@ class Provider(ABC):
     def require_known(self, name: str) -> None:
         if name not in self.service_names():
             raise UnknownNameError("service", name, self.service_names())
-
-
-def provider_registry() -> dict[str, type[Provider]]:
-    """Every provider that exists, by name. One line per provider."""
-    from harness.stack.containers.provider import ContainersProvider
-    from harness.stack.external.provider import ExternalProvider
-    from harness.stack.kubernetes.provider import KubernetesProvider
-    from harness.stack.local.provider import LocalProvider
-
-    return {provider.name: provider
-            for provider in (LocalProvider, ContainersProvider, KubernetesProvider,
-                             ExternalProvider)}
-
-
-def provider_class(name: str) -> type[Provider]:
-    """The provider called ``name``; an unknown name lists the known ones."""
-    registry = provider_registry()
-    if name not in registry:
-        raise UnknownNameError("provider", name, list(registry))
-    return registry[name]

@@ -16,7 +16,7 @@ from harness.config import Config
 from harness.errors import CutoverError
 from harness.stack.endpoint import Endpoint
 from harness.stack.process import ManagedProcess
-from harness.stack.provider import provider_class
+from harness.stack.providers import provider_class
 from harness.stack.rundir import StackState, janitor, new_run_dir
 from harness.stack.service import ProcessRecord, Service
 

@@ -3,7 +3,7 @@ import pytest
 import harness.stack as stack_api
 from harness.errors import PrerequisiteError, UnknownNameError
 from harness.stack.local.prereqs import find_java, find_pg_bin_dir
-from harness.stack.provider import provider_class, provider_registry
+from harness.stack.providers import provider_class, provider_registry
 
 
 def test_unknown_provider_lists_known_ones():

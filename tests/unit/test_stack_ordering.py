@@ -42,7 +42,7 @@ class FakeService(Service):
 
 def make_stack(tmp_path: Path, monkeypatch, *, gates: dict[str, threading.Event] | None = None,
                failing: set[str] | None = None) -> tuple[Stack, list[str]]:
-    from harness.stack import provider as provider_module
+    from harness.stack import providers as provider_module
     from harness.stack.provider import Provider
 
     log: list[str] = []
