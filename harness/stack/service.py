@@ -13,7 +13,7 @@ import httpx
 
 from harness.errors import ConfigError, ServiceStartError
 from harness.stack.endpoint import Endpoint
-from harness.stack.executor import RunningProcess
+from harness.stack.executor import LOCAL, Executor, RunningProcess
 from harness.stack.process import tail
 
 
@@ -34,6 +34,10 @@ class Service(ABC):
     """
 
     name: str
+    #: Where the service's commands run: local processes unless its provider places it
+    #: elsewhere (containers) before :meth:`start`. Services of a stack that runs
+    #: elsewhere (external, an existing cluster) run no commands and ignore it.
+    executor: Executor = LOCAL
 
     @abstractmethod
     def start(self) -> None:

@@ -125,7 +125,7 @@ class ContainersProvider(LocalProvider):
             image=self.image(service.name), service=service.name,
             run_id=self.run_dir.name, client=self.client,
             mounts={self.run_dir.resolve(): "rw", cache: "ro"})
-        service.executor = executor  # type: ignore[attr-defined]
+        service.executor = executor
         return service
 
     def java(self) -> str:

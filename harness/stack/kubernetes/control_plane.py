@@ -22,7 +22,7 @@ import yaml
 
 from harness.kubernetes.client import KubeApiError, KubeClient, load_documents
 from harness.stack.endpoint import KubernetesEndpoint
-from harness.stack.executor import LOCAL, Executor, RunningProcess
+from harness.stack.executor import RunningProcess
 from harness.stack.kubernetes.pki import Pki, make_pki
 from harness.stack.kubernetes.toolchain import KubeToolchain
 from harness.stack.ports import HOST, allocate_port
@@ -70,7 +70,6 @@ class KubernetesService(Service):
         self.logs = run_dir / "logs"
         self.ports: dict[str, int] = {}
         self.processes_: dict[str, RunningProcess] = {}
-        self.executor: Executor = LOCAL
         self.timings_s: dict[str, float] = {}
 
     @property

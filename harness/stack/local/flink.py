@@ -17,7 +17,7 @@ import httpx
 
 from harness.errors import ServiceStartError
 from harness.stack.endpoint import FlinkEndpoint
-from harness.stack.executor import LOCAL, Executor, RunningProcess
+from harness.stack.executor import RunningProcess
 from harness.stack.ports import HOST, allocate_port
 from harness.stack.process import peak_rss_bytes
 from harness.stack.service import ReadinessProbe, Service
@@ -136,7 +136,6 @@ class FlinkService(Service):
         self.processes_: dict[str, RunningProcess] = {}
         self._commands: dict[str, tuple[list[str], dict[str, str]]] = {}
         self._replaced_taskmanagers: set[str] = set()
-        self.executor: Executor = LOCAL
 
     # -- classpath -----------------------------------------------------------------
     def _gateway_jar(self) -> Path:

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from harness.stack.executor import LOCAL, Executor, RunningProcess
+from harness.stack.executor import RunningProcess
 from harness.stack.process import peak_rss_bytes
 from harness.stack.service import Service
 
@@ -19,7 +19,6 @@ class ProcessService(Service):
         self.home = run_dir / self.name
         self.log_path = run_dir / "logs" / f"{self.name}.log"
         self.process: RunningProcess | None = None
-        self.executor: Executor = LOCAL
         self._command: tuple[list[str], dict[str, Any]] | None = None
 
     def spawn(self, argv: list[str], **options: Any) -> None:
