@@ -19,6 +19,7 @@ from typing import Any
 
 import psycopg
 
+from harness import bench_quotes as quotes
 from harness.cdc.connect import ConnectClient
 from harness.cdc.debezium import drop_slot, postgres_connector, replica_identity_full
 from harness.checks import no_duplicates, nothing_lost
@@ -28,7 +29,6 @@ from harness.data.injector import KafkaInjector
 from harness.data.ledger import Ledger
 from harness.data.postgres_writer import PostgresWriter
 from harness.data.schema import columns_from_ddl
-from harness.flink import quotes
 from harness.flink.gateway import SqlGatewaySession
 from harness.flink.rest import FlinkRestClient
 from harness.flink.statement import Statement

@@ -2,8 +2,7 @@
 
 import pytest
 
-from harness.flink import StatementError
-from harness.flink.quotes import (
+from harness.bench_quotes import (
     create_pipeline,
     iceberg_matches,
     latest,
@@ -11,6 +10,7 @@ from harness.flink.quotes import (
     records_with_updates,
     upsert_topic_matches,
 )
+from harness.flink import StatementError
 from harness.wait import wait_until
 
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import pytest
 from confluent_kafka import Producer
 
+from harness.bench_quotes import produce
 from harness.flink import Settler, SettleStatus, SettleTimeout, Statement
-from harness.flink.quotes import produce
 from harness.readers import read_topic
 
 N = 2_000
