@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from harness.bench import bench_cdc, bench_injection, bench_pipeline, bench_stack
+from harness.cli_plan import add_plan
 from harness.cli_verify import add_verify
 from harness.config import SETTINGS, Config, load_config
 from harness.console import progress
 from harness.doctor import run_checks
 from harness.errors import CutoverError
-from harness.pipeline import changed_tables_between, load_pipeline, plan_change
 from harness.runner import (
     SUITE_PROVIDERS,
     SUITES,
@@ -215,24 +215,6 @@ def _accuracy_spec(args: argparse.Namespace) -> dict[str, Any]:
             "requests": requests, "seeded": args.seeded}
 
 
-def cmd_plan(args: argparse.Namespace) -> int:
-    if args.changed:
-        model, changed = load_pipeline(args.pipeline_dir), list(args.changed)
-    elif args.from_ref and args.to_ref:
-        model, changed = changed_tables_between(args.pipeline_dir, args.from_ref, args.to_ref)
-        if not changed:
-            print(f"no table changed between {args.from_ref} and {args.to_ref}",
-                  file=sys.stderr)
-    else:
-        raise CutoverError("say what changed: --from REF --to REF (both), or --changed "
-                           "TABLE [TABLE ...]")
-    for warning in model.warnings:
-        print(f"cutover: warning: {warning}", file=sys.stderr)
-    plan = plan_change(model, changed)
-    print(json.dumps(plan.to_json(), indent=2) if args.json else plan.render_text())
-    return 0
-
-
 def cmd_policy_check(args: argparse.Namespace) -> int:
     try:
         policy = load_policy(Path(args.values), compression_factor=args.compression_factor,
@@ -356,15 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("bundle", metavar="BUNDLE",
                         help="a scenario folder of a run: cutover-results/<run>/scenarios/<x>")
     replay.add_argument("--json", action="store_true", help="print the comparison as JSON")
-    plan_help = "which statements a change redeploys, as new table versions"
-    plan = sub.add_parser("plan", help=plan_help, description=plan_help)  # no stack settings
-    plan.set_defaults(func=cmd_plan)
-    plan.add_argument("pipeline_dir", help="shift_left project or folder of .sql files")
-    what = plan.add_mutually_exclusive_group(required=True)
-    what.add_argument("--changed", nargs="+", metavar="TABLE", help="tables whose SQL changed")
-    what.add_argument("--from", dest="from_ref", metavar="REF", help="git ref deployed now")
-    plan.add_argument("--to", dest="to_ref", metavar="REF", help="git ref to deploy (with --from)")
-    plan.add_argument("--json", action="store_true", help="print the plan as JSON")
+    add_plan(sub)
     policy_help = "canary policies read from Helm values"
     policy = sub.add_parser("policy", help=policy_help, description=policy_help)
     check_help = "validate a values file and print the resolved canary policy"

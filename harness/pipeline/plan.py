@@ -60,12 +60,15 @@ class ImpactPlan:
         unchanged: Tables whose statements keep running, sorted.
         external: Tables no statement writes (raw topics), sorted.
         order: Every table in topological order, for rendering.
+        edges: ``(parent, child)`` for every read of the running pipeline (current
+            names), for drawing it.
     """
 
     redeploy: list[Redeploy]
     unchanged: list[str]
     external: list[str]
     order: tuple[str, ...] = ()
+    edges: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The plan as JSON-ready data: redeploy entries, unchanged and external tables."""
@@ -74,6 +77,7 @@ class ImpactPlan:
                           "layer": r.layer} for r in self.redeploy],
             "unchanged": list(self.unchanged),
             "external": list(self.external),
+            "edges": [list(edge) for edge in self.edges],
         }
 
     def render_text(self) -> str:
@@ -157,4 +161,6 @@ def plan_change(model: PipelineModel, changed: Iterable[str]) -> ImpactPlan:
         redeploy=[_redeploy(model.tables[n], renames, changed=names) for n in in_order],
         unchanged=sorted(n for n in model.tables
                          if n not in affected and not model.tables[n].is_external),
-        external=model.external, order=tuple(order))
+        external=model.external, order=tuple(order),
+        edges=tuple(dict.fromkeys((parent, name) for name in order if name in model.tables
+                                  for parent in model.tables[name].parents)))

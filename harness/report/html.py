@@ -20,6 +20,7 @@ from urllib.parse import quote
 from harness.atomic import write_text_atomic
 from harness.report import series as sr
 from harness.report.dashboard import dashboard_html
+from harness.report.plan_svg import plan_from_timeline, plan_svg
 from harness.report.svg import HLine, LegendEntry, LineChart, Marker, Series, VLine
 
 STABLE, CANARY = "#1f77b4", "#ff7f0e"
@@ -470,6 +471,9 @@ def _scenario_section(scenario: Mapping[str, Any], anchor: str) -> str:
     if failure:
         parts.append(f'<h3>Failure</h3><pre class="failure">{_e(failure)}</pre>')
     parts += ["<h3>Checks</h3>", _checks_table(checks)]
+    plan = plan_from_timeline(scenario.get("timeline"))
+    if plan is not None and plan.get("edges"):
+        parts += ["<h3>Plan</h3>", plan_svg(plan)]
     parts.append(dashboard_html(scenario.get("timeline")))
     parts.append(_plots(scenario.get("timeline")))
     parts.append(_timeline_table(scenario.get("timeline"), open_=outcome != "passed"))

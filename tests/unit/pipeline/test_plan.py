@@ -72,7 +72,9 @@ def test_view_on_two_facts(tmp_path):
             {"table": "v_d", "new_name": "v_d_v2", "reason": "reads fct_c (redeployed)",
              "layer": "view"}],
         "unchanged": ["fct_b", "src_a"],
-        "external": ["raw_a"]}
+        "external": ["raw_a"],
+        "edges": [["raw_a", "src_a"], ["src_a", "fct_b"], ["src_a", "fct_c"],
+                  ["fct_b", "v_d"], ["fct_c", "v_d"]]}
     assert plan.render_text().splitlines() == [
         "EXTERNAL  raw_a (source topic, never redeployed)",
         "KEEP      src_a (running, untouched)",
