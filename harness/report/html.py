@@ -19,99 +19,15 @@ from urllib.parse import quote
 
 from harness.atomic import write_text_atomic
 from harness.report import series as sr
+from harness.report.assets import CSS, SELF_CHECK
+from harness.report.charts import plots_html
 from harness.report.dashboard import dashboard_html
 from harness.report.plan_svg import plan_from_timeline, plan_svg
-from harness.report.svg import HLine, LegendEntry, LineChart, Marker, Series, VLine
 
-STABLE, CANARY = "#1f77b4", "#ff7f0e"
-VERDICT_COLORS = {"pass": "#2ca02c", "marginal": "#f0a30a", "fail": "#d62728",
-                  "nodata": "#9e9e9e"}
-ANNOTATION_COLORS = {"fault_on": "#8e44ad", "faults_off": "#7f8c8d", "rollback": "#d62728",
-                     "rollback_skipped": "#b7791f", "promoted": "#2ca02c",
-                     "aborted": "#8b0000", "halted": "#8b0000"}
-TABLE_COLORS = ("#1f77b4", "#9467bd", "#17becf", "#8c564b", "#e377c2", "#bcbd22", "#7f7f7f")
 OUTCOMES = ("passed", "failed", "error", "skipped")
-X_LABEL = "seconds since scenario start"
 DETAILS_MAX = 300
 EVIDENCE_ROWS_MAX = 100
 EVIDENCE_DEPTH_MAX = 4
-
-CSS = """
-:root { --pass: #2ca02c; --fail: #d62728; --error: #8b0000; --skip: #9e9e9e;
-        --line: #e3e6ea; --muted: #6b7380; }
-* { box-sizing: border-box; }
-body { margin: 0; background: #f4f5f7; color: #1d2430;
-       font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial,
-       sans-serif; }
-main { max-width: 1200px; margin: 0 auto; padding: 24px 20px 48px; }
-h1 { font-size: 22px; margin: 0 0 4px; }
-h2 { font-size: 17px; margin: 0; word-break: break-all; }
-h3 { font-size: 14px; margin: 18px 0 6px; color: #39414d; text-transform: uppercase;
-     letter-spacing: .04em; }
-a { color: #1f5fa8; }
-.meta { color: var(--muted); margin: 0 0 12px; }
-.meta code { color: #1d2430; }
-.card { background: #fff; border-radius: 8px; box-shadow: 0 1px 3px rgba(0,0,0,.08);
-        padding: 16px 20px; margin: 16px 0; }
-section.scenario { border-left: 5px solid var(--skip); }
-section.scenario[data-outcome="passed"] { border-left-color: var(--pass); }
-section.scenario[data-outcome="failed"] { border-left-color: var(--fail); }
-section.scenario[data-outcome="error"] { border-left-color: var(--error); }
-.scenario-head { display: flex; gap: 12px; align-items: center; flex-wrap: wrap; }
-.badge { display: inline-block; padding: 1px 9px; border-radius: 10px; color: #fff;
-         font-size: 12px; font-weight: 600; background: var(--skip); white-space: nowrap; }
-.badge.passed, .badge.ok { background: var(--pass); }
-.badge.failed, .badge.bad { background: var(--fail); }
-.badge.error { background: var(--error); }
-.totals .badge { font-size: 13px; margin-right: 6px; }
-table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; vertical-align: top; padding: 5px 8px;
-         border-bottom: 1px solid var(--line); }
-th { font-weight: 600; color: #39414d; background: #fafbfc; }
-table.summary td:nth-child(2), table.checks td { word-break: break-word; }
-td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
-tr.check-failed > td { background: #fdecea; }
-table.evidence { margin-top: 6px; width: auto; min-width: 40%; font-size: 12px;
-                 background: #fff; }
-table.evidence th, table.evidence td { border: 1px solid var(--line); padding: 2px 6px; }
-table.evidence td { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
-pre.failure { background: #1e2229; color: #f2f2f2; padding: 12px 14px; border-radius: 6px;
-              overflow: auto; max-height: 420px; white-space: pre-wrap;
-              word-break: break-word; font-size: 12px; }
-svg.plot { display: block; width: 100%; height: auto; background: #fff; margin: 10px 0;
-           border: 1px solid var(--line); border-radius: 6px; }
-.note { color: var(--muted); font-style: italic; }
-table.timeline td.details { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas,
-                            monospace; font-size: 12px; word-break: break-all; }
-table.timeline td.kind { white-space: nowrap; font-weight: 600; }
-tr.ev-bad > td { background: #fdecea; }
-tr.ev-warn > td { background: #fff5dc; }
-tr.ev-good > td { background: #eaf6ea; }
-details > summary { cursor: pointer; color: #39414d; font-weight: 600; margin: 14px 0 6px; }
-.muted { color: var(--muted); }
-"""
-
-SELF_CHECK = """
-(function () {
-  function check() {
-    var plots = document.querySelectorAll("svg.plot"), n = 0;
-    Array.prototype.forEach.call(plots, function (svg) {
-      var box = svg.getBoundingClientRect();
-      var lines = svg.querySelectorAll(".series polyline, .series path");
-      var drawn = Array.prototype.some.call(lines, function (el) {
-        var name = el.tagName.toLowerCase() === "path" ? "d" : "points";
-        return (el.getAttribute(name) || "").trim().length > 0;
-      });
-      if (box.width > 0 && box.height > 0 && drawn) { n += 1; }
-    });
-    document.body.dataset.plotsRendered = String(n);
-    document.body.dataset.plotsTotal = String(plots.length);
-  }
-  check();
-  window.addEventListener("load", check);
-})();
-"""
-
 
 # --- small formatting helpers --------------------------------------------------------
 
@@ -263,143 +179,6 @@ def _check_counts(checks: Sequence[Mapping[str, Any]]) -> str:
     return f"{sum(1 for c in checks if c.get('ok') is True)}/{len(checks)}"
 
 
-# --- plots ----------------------------------------------------------------------------
-
-
-def _vlines(annotations: Sequence[sr.Annotation]) -> list[VLine]:
-    return [VLine(a.x, a.label, ANNOTATION_COLORS.get(a.kind, "#555"),
-                  dashed=a.kind in ("faults_off", "rollback_skipped")) for a in annotations]
-
-
-def _verdict_legend(analyses: Sequence[sr.Analysis]) -> list[LegendEntry]:
-    present = {a.verdict for a in analyses}
-    ordered = [v for v in sr.VERDICTS if v in present] + sorted(present - set(sr.VERDICTS))
-    return [LegendEntry(f"verdict {v}", VERDICT_COLORS.get(v, "#555"), "dot") for v in ordered]
-
-
-def _verdict_title(a: sr.Analysis) -> str:
-    weight = f"{a.weight:g} %" if a.weight is not None else "? %"
-    reasons = "; ".join(a.reasons)
-    return f"t={a.x:.1f} s, weight {weight}: {a.verdict}" + (f" ({reasons})" if reasons else "")
-
-
-def _threshold(policy: Mapping[str, Any], key: str) -> float | None:
-    return sr.number(policy.get(key))
-
-
-def _x_span(timeline: object, t0: float) -> tuple[float, ...]:
-    """0 and the last event, so that every plot of a scenario shares one x axis."""
-    last = sr.end_x(timeline, t0)
-    return (0.0,) if last is None else (0.0, last)
-
-
-def canary_charts(timeline: object, t0: float) -> tuple[list[LineChart], list[str]]:
-    """The canary plots that have data, plus notes about the ones that have none."""
-    charts: list[LineChart] = []
-    notes: list[str] = []
-    span = _x_span(timeline, t0)
-    policy = sr.canary_policy(timeline)
-    analyses = sr.analyses(timeline, t0)
-    vlines = _vlines(sr.canary_annotations(timeline, t0))
-    legend = _verdict_legend(analyses)
-
-    steps = sr.canary_weights(timeline, t0)
-    weight_markers = []
-    for a in analyses:
-        y = a.weight if a.weight is not None else sr.weight_at(steps, a.x)
-        if y is not None:
-            weight_markers.append(Marker(a.x, y, VERDICT_COLORS.get(a.verdict, "#555"),
-                                         _verdict_title(a)))
-    weight = LineChart("Canary traffic weight", X_LABEL, "canary traffic %",
-                       series=[Series("canary weight %", steps, CANARY, step=True)],
-                       vlines=vlines, markers=weight_markers, legend=legend,
-                       plot_id="canary-weight", include_x=span, include_y=(0, 100),
-                       headroom=0.0)
-
-    rates = sr.error_rates(timeline, t0)
-    hlines = []
-    if (low := _threshold(policy, "error_rate_pass_pct")) is not None:
-        hlines.append(HLine(low, f"promote < {low:g} %", VERDICT_COLORS["pass"]))
-    if (high := _threshold(policy, "error_rate_fail_pct")) is not None:
-        hlines.append(HLine(high, f"rollback > {high:g} %", VERDICT_COLORS["fail"]))
-    rate_markers = [Marker(a.x, a.value("canary_error_rate_pct") or 0.0,
-                           VERDICT_COLORS.get(a.verdict, "#555"), _verdict_title(a))
-                    for a in analyses]
-    errors = LineChart("Error rate: stable vs canary", X_LABEL, "error rate %",
-                       series=[Series("stable error %", rates["stable"], STABLE, dots=True),
-                               Series("canary error %", rates["canary"], CANARY, dots=True)],
-                       hlines=hlines, vlines=vlines, markers=rate_markers, legend=legend,
-                       plot_id="canary-error-rate", include_x=span, include_y=(0,))
-
-    lat = sr.latencies(timeline, t0)
-    limit = _threshold(policy, "latency_p95_ms_max")
-    latency = LineChart(
-        "Latency: stable vs canary", X_LABEL, "latency ms",
-        series=[Series("stable p95", lat["stable p95"], STABLE, dots=True),
-                Series("stable p99", lat["stable p99"], STABLE, dashed=True, dots=True),
-                Series("canary p95", lat["canary p95"], CANARY, dots=True),
-                Series("canary p99", lat["canary p99"], CANARY, dashed=True, dots=True)],
-        hlines=[HLine(limit, f"p95 limit {limit:g} ms", VERDICT_COLORS["fail"])]
-        if limit is not None else [],
-        vlines=vlines, plot_id="canary-latency", include_x=span, include_y=(0,))
-
-    for chart, missing in ((weight, "no canary weight recorded"),
-                           (errors, "no canary error rates recorded"),
-                           (latency, "no canary latencies recorded")):
-        if chart.has_data():
-            charts.append(chart)
-        else:
-            notes.append(missing)
-    return charts, notes
-
-
-def bluegreen_charts(timeline: object, t0: float) -> list[LineChart]:
-    """Record counts per table (v1 solid, v2 dashed in the same color) and lag per pair."""
-    counts = sr.record_counts(timeline, t0)
-    if not counts:
-        return []
-    pairs = sr.bluegreen_pairs(timeline)
-    span = _x_span(timeline, t0)
-    colors: dict[str, str] = {}
-    styles: dict[str, bool] = {}
-    for index, (v1, v2) in enumerate(pairs):
-        color = TABLE_COLORS[index % len(TABLE_COLORS)]
-        colors.setdefault(v1, color)
-        colors.setdefault(v2, color)
-        styles.setdefault(v1, False)
-        styles.setdefault(v2, True)
-    for table in counts:
-        colors.setdefault(table, TABLE_COLORS[len(set(colors.values())) % len(TABLE_COLORS)])
-    records = LineChart(
-        "Records per table (v1 solid, v2 dashed)", X_LABEL, "records",
-        series=[Series(table, points, colors[table], dashed=styles.get(table, False),
-                       dots=len(points) <= 30) for table, points in counts.items()],
-        plot_id="bluegreen-records", include_x=span, include_y=(0,))
-    lag_series = [Series(f"{v2} behind {v1}", points, colors.get(v1, TABLE_COLORS[0]),
-                         dots=len(points) <= 30)
-                  for (v1, v2), points in sr.lags(timeline, t0).items()]
-    lag = LineChart("Lag of v2 behind v1", X_LABEL, "records behind (v1 - v2)",
-                    series=lag_series, plot_id="bluegreen-lag", include_x=span,
-                    include_y=(0,))
-    return [chart for chart in (records, lag) if chart.has_data()]
-
-
-def _plots(timeline: object) -> str:
-    t0 = sr.origin(timeline)
-    if t0 is None:
-        return ""
-    charts: list[LineChart] = []
-    notes: list[str] = []
-    if sr.has_canary(timeline):
-        charts, notes = canary_charts(timeline, t0)
-    charts += bluegreen_charts(timeline, t0)
-    if not charts and not notes:
-        return ""
-    parts = ["<h3>Plots</h3>", *(chart.render() for chart in charts)]
-    parts += [f'<p class="note">{_e(note)}</p>' for note in notes]
-    return "\n".join(parts)
-
-
 # --- timeline -------------------------------------------------------------------------
 
 
@@ -475,7 +254,7 @@ def _scenario_section(scenario: Mapping[str, Any], anchor: str) -> str:
     if plan is not None and plan.get("edges"):
         parts += ["<h3>Plan</h3>", plan_svg(plan)]
     parts.append(dashboard_html(scenario.get("timeline")))
-    parts.append(_plots(scenario.get("timeline")))
+    parts.append(plots_html(scenario.get("timeline")))
     parts.append(_timeline_table(scenario.get("timeline"), open_=outcome != "passed"))
     parts.append("</section>")
     return "\n".join(p for p in parts if p)
