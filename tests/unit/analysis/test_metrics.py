@@ -2,7 +2,7 @@ import pytest
 
 from harness.analysis import MetricSource, MetricSourceError, Sample
 from harness.errors import CutoverError
-from tests.unit.analysis.fakes import FakeMetricSource
+from harness.fakes import FakeMetricSource
 
 QUERY = 'sum(rate(requests_total{version="canary"}[1m]))'
 

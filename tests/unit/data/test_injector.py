@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from confluent_kafka import KafkaError, KafkaException
 
+from harness import fakes
 from harness.data import (
     InjectionError,
     InjectionStats,
@@ -21,21 +22,12 @@ from harness.errors import ConfigError
 TOPIC = "ns.quotes"
 
 
-class FakeClock:
-    """A monotonic clock that only moves when something sleeps on it."""
-
-    def __init__(self, now=1000.0):
-        self.now = now
-        self.sleeps = []
-
-    def monotonic(self):
-        return self.now
+class FakeClock(fakes.FakeClock):
+    """The package's fake clock, refusing a zero sleep: here one would be a busy loop."""
 
     def sleep(self, seconds):
         assert seconds > 0, "a zero or negative sleep would be a busy loop"
-        self.sleeps.append(seconds)
-        self.now += seconds
-
+        super().sleep(seconds)
 
 class FakeMessage:
     def __init__(self, partition, offset):

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from harness.fakes import FakeClock
 from harness.parity import DiffSpec, ParityCheck, PostgresSnapshot, run_parity
 
 
@@ -47,19 +48,8 @@ class FakeIceberg:
         return rows(state)
 
 
-class FakeClock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += max(seconds, 0.5)
-
-
 def gate(relation, iceberg, *, budget_s=5.0, settle=None):
-    clock = FakeClock()
+    clock = FakeClock(0.0, min_sleep_s=0.5)
     check = ParityCheck("t", relation, iceberg, DiffSpec(("ticker",)), budget_s=budget_s)
     return run_parity(check, settle=settle, clock=clock, pause=clock.sleep)
 

@@ -42,14 +42,3 @@ class FakeSleep:
 
     def __call__(self, seconds: float) -> None:
         self.slept_s.append(seconds)
-
-
-class FakeClock:
-    """A monotonic clock that moves only when told."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-

@@ -31,10 +31,11 @@ from fixtures.services.data_tier.repository import (
     ticker_from_arrow,
     top_from_arrow,
 )
+from harness.fakes import FakeClock
 from harness.stack.endpoint import IcebergEndpoint
 from harness.strategy.serving import ServingMap
 from harness.wait import wait_until
-from tests.unit.services.fakes import FakeClock, FakeRepository, FakeSleep
+from tests.unit.services.fakes import FakeRepository, FakeSleep
 
 with warnings.catch_warnings():
     # Starlette 1.10 prefers httpx2 for its TestClient; the project pins httpx, which it

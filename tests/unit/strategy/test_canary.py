@@ -8,6 +8,7 @@ from harness.analysis.metrics import MetricSourceError
 from harness.analysis.window import Window
 from harness.errors import ConfigError, CutoverError
 from harness.events import EventLog
+from harness.fakes import FakeClock, FakeRouter
 from harness.strategy.canary import (
     TERMINAL,
     CanaryController,
@@ -19,7 +20,6 @@ from harness.strategy.canary import (
 )
 from harness.strategy.flags import FeatureFlags
 from harness.strategy.policy import CanaryPolicy
-from harness.traffic.router import Router, check_percentages
 
 # effective interval 0.5 s, stability period 1.5 s, 3 PASS samples per step
 POLICY = CanaryPolicy(enabled=True, version="v2", auto_promotion_enabled=True,
@@ -28,45 +28,6 @@ POLICY = CanaryPolicy(enabled=True, version="v2", auto_promotion_enabled=True,
 INTERVAL = POLICY.effective_analysis_interval_s
 FAST = [10.0 + i % 10 for i in range(50)]
 SLOW = [900.0 + i % 10 for i in range(50)]
-
-
-class FakeClock:
-    """Time that only moves when a test (or the fake sleep) moves it."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
-class FakeRouter(Router):
-    """Records every weight change with the time it happened."""
-
-    def __init__(self, clock: FakeClock) -> None:
-        self.clock, self.current = clock, {"stable": 100, "canary": 0}
-        self.changes: list[tuple[float, int]] = []
-
-    def set_address(self, version, host, port):
-        pass
-
-    def set_weights(self, percentages):
-        check_percentages(percentages)
-        self.current = dict(percentages)
-        self.changes.append((self.clock(), percentages["canary"]))
-
-    def weights(self):
-        return dict(self.current)
-
-    def requests(self):
-        return {}
-
-    @property
-    def canary_weights(self) -> list[int]:
-        return [weight for _, weight in self.changes]
 
 
 @dataclass

@@ -7,6 +7,7 @@ from harness.analysis.router_metrics import SlotCounts, combine
 from harness.checks.canary import split_tolerance_pct, weight_split
 from harness.deploy.target import ServiceTarget, VersionSpec, parse_request_mix
 from harness.errors import ConfigError
+from harness.fakes import FakeRouter
 from harness.results.bundle import decisions
 from harness.strategy.canary import CanaryState, Phase
 from harness.strategy.canary_run import outcome_of
@@ -82,14 +83,6 @@ class FakeLoad:
 
     def snapshot(self, *, since=0.0, until=None):
         return [o for o in self.outcomes if o.ts >= since and (until is None or o.ts < until)]
-
-
-class FakeRouter:
-    def __init__(self):
-        self.counters = {"stable": 0, "canary": 0}
-
-    def requests(self):
-        return dict(self.counters)
 
 
 def test_each_step_measures_the_share_from_the_ledger_and_the_router(monkeypatch):
