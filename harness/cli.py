@@ -7,6 +7,8 @@ import json
 import os
 import shutil
 import sys
+import tempfile
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -365,6 +367,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("cutover: interrupted; services stopped", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug of cutover's: one clear line, the traceback kept
+        print(internal_error(exc), file=sys.stderr)
+        return 3
+
+
+def internal_error(exc: BaseException) -> str:
+    """What an unexpected exception prints: not a traceback on the user's screen (unless
+    CUTOVER_TRACEBACK=1), but what happened, that it is cutover's bug, and the file that
+    holds the traceback to attach to a report."""
+    text = "".join(traceback.format_exception(exc))
+    if os.environ.get("CUTOVER_TRACEBACK") == "1":
+        return text
+    fd, path = tempfile.mkstemp(prefix="cutover-traceback-", suffix=".txt")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    return (f"cutover: internal error: {type(exc).__name__}: {exc}\n"
+            f"cutover: this is a bug in cutover, not in your input; the traceback is in "
+            f"{path} (CUTOVER_TRACEBACK=1 prints it): attach it to a bug report")
 
 
 if __name__ == "__main__":
