@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.bench import bench_cdc, bench_injection, bench_pipeline, bench_stack
+from harness.cli_cleanup import add_cleanup
 from harness.cli_plan import add_plan
 from harness.cli_verify import add_verify
 from harness.config import SETTINGS, Config, load_config
@@ -341,6 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a scenario folder of a run: cutover-results/<run>/scenarios/<x>")
     replay.add_argument("--json", action="store_true", help="print the comparison as JSON")
     add_plan(sub)
+    add_cleanup(sub)
     policy_help = "canary policies read from Helm values"
     policy = sub.add_parser("policy", help=policy_help, description=policy_help)
     check_help = "validate a values file and print the resolved canary policy"

@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from harness.checks.result import CheckResult
+from harness.errors import CutoverError
+from harness.flink.errors import FlinkError
 from harness.flink.rest import TERMINAL, FlinkRestClient
 
 STATE_FILE = "bluegreen-state.json"
@@ -60,16 +64,43 @@ class BlueGreenOutcome:
                 "serving_map": self.serving_map}
 
 
-def cleanup_recorded(state_path: Path) -> list[str]:
-    """Cancel the jobs a crashed run's state file lists; returns what was cancelled."""
-    state = json.loads(Path(state_path).read_text())
-    rest = FlinkRestClient(state["rest_url"])
-    cancelled = []
+def cleanup_recorded(path: Path, *, rest_url: str = "",
+                     client: FlinkRestClient | None = None) -> dict[str, list[str]]:
+    """Cancel the jobs a crashed run left running, from its state file (or the bundle
+    folder holding it); ``rest_url`` replaces the recorded cluster address.
+
+    Returns ``cancelled`` (were running, now cancelled), ``ended`` (had already
+    finished, failed or been cancelled) and ``unknown`` (the cluster no longer knows
+    them, e.g. it was restarted), each a list of statement names.
+
+    Raises:
+        CutoverError: No state file there, or the cluster does not answer (naming it).
+    """
+    state_file = Path(path) / STATE_FILE if Path(path).is_dir() else Path(path)
+    if not state_file.is_file():
+        raise CutoverError(f"{state_file}: no blue/green state file; give a run's bundle "
+                           f"folder (cutover-results/<run>/scenarios/<x>) or its {STATE_FILE}")
+    state = json.loads(state_file.read_text())
+    url = rest_url or state.get("rest_url", "")
+    rest = client or FlinkRestClient(url)
+    found: dict[str, list[str]] = {"cancelled": [], "ended": [], "unknown": []}
     try:
-        for name, job_id in state.get("statements", {}).items():
-            if job_id and rest.job(job_id).state not in TERMINAL:
+        for name, job_id in sorted(state.get("statements", {}).items()):
+            if not job_id:
+                continue
+            try:
+                running = rest.job(job_id).state not in TERMINAL
+            except FlinkError:
+                found["unknown"].append(name)
+                continue
+            if running:
                 rest.cancel(job_id, wait=False)
-                cancelled.append(name)
+            found["cancelled" if running else "ended"].append(name)
+    except httpx.HTTPError as exc:
+        raise CutoverError(f"the Flink cluster at {url or '(none recorded)'} does not answer "
+                           f"({type(exc).__name__}); give its REST address with --rest-url"
+                           ) from exc
     finally:
-        rest.close()
-    return cancelled
+        if client is None:
+            rest.close()
+    return found
