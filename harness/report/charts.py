@@ -124,17 +124,18 @@ def bluegreen_charts(timeline: object, t0: float) -> list[LineChart]:
         styles.setdefault(v2, True)
     for table in counts:
         colors.setdefault(table, TABLE_COLORS[len(set(colors.values())) % len(TABLE_COLORS)])
+    faults = _vlines(sr.fault_annotations(timeline, t0))
     records = LineChart(
         "Records per table (v1 solid, v2 dashed)", X_LABEL, "records",
         series=[Series(table, points, colors[table], dashed=styles.get(table, False),
                        dots=len(points) <= 30) for table, points in counts.items()],
-        plot_id="bluegreen-records", include_x=span, include_y=(0,))
+        vlines=faults, plot_id="bluegreen-records", include_x=span, include_y=(0,))
     lag_series = [Series(f"{v2} behind {v1}", points, colors.get(v1, TABLE_COLORS[0]),
                          dots=len(points) <= 30)
                   for (v1, v2), points in sr.lags(timeline, t0).items()]
     lag = LineChart("Lag of v2 behind v1", X_LABEL, "records behind (v1 - v2)",
-                    series=lag_series, plot_id="bluegreen-lag", include_x=span,
-                    include_y=(0,))
+                    series=lag_series, vlines=faults, plot_id="bluegreen-lag",
+                    include_x=span, include_y=(0,))
     return [chart for chart in (records, lag) if chart.has_data()]
 
 

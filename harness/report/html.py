@@ -175,6 +175,20 @@ def _checks_table(checks: Sequence[Mapping[str, Any]]) -> str:
             + "".join(rows) + "</table>")
 
 
+def _faults_table(timeline: object) -> str:
+    """When each fault of the run was on, on the scenario's clock, with its evidence."""
+    t0 = sr.origin(timeline)
+    spans = sr.fault_spans(timeline, t0) if t0 is not None else []
+    if not spans:
+        return ""
+    rows = [f"<tr><td>{_e(span.label)}</td><td>{span.start:.1f} s</td>"
+            f"<td>{'still on' if span.end is None else f'{span.end:.1f} s'}</td>"
+            f"<td>{evidence_html(dict(span.evidence)) if span.evidence else ''}</td></tr>"
+            for span in spans]
+    return ('<h3>Faults</h3><table class="faults"><tr><th>fault</th><th>on at</th>'
+            '<th>healed at</th><th>evidence</th></tr>' + "".join(rows) + "</table>")
+
+
 def _check_counts(checks: Sequence[Mapping[str, Any]]) -> str:
     return f"{sum(1 for c in checks if c.get('ok') is True)}/{len(checks)}"
 
@@ -249,7 +263,7 @@ def _scenario_section(scenario: Mapping[str, Any], anchor: str) -> str:
     failure = scenario.get("failure")
     if failure:
         parts.append(f'<h3>Failure</h3><pre class="failure">{_e(failure)}</pre>')
-    parts += ["<h3>Checks</h3>", _checks_table(checks)]
+    parts += ["<h3>Checks</h3>", _checks_table(checks), _faults_table(scenario.get("timeline"))]
     plan = plan_from_timeline(scenario.get("timeline"))
     if plan is not None and plan.get("edges"):
         parts += ["<h3>Plan</h3>", plan_svg(plan)]

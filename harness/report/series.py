@@ -167,6 +167,11 @@ class Annotation:
 
 
 def _fault_annotation(x: float, e: Event) -> Annotation:
+    if e.get("phase") in ("start", "end") and "label" in e:  # a fault of harness.faults
+        on = e["phase"] == "start"
+        label = f"{'fault' if on else 'healed'}: {e['label']}"
+        return Annotation(x, "fault_on" if on else "faults_off",
+                          label if len(label) <= 48 else label[:47] + "…")
     switches = {k: v for k, v in e.items() if k not in _NOT_SWITCHES}
     on = {k: v for k, v in switches.items() if v not in (0, False, None, "", [], {})}
     if not on:
@@ -202,6 +207,48 @@ def canary_annotations(timeline: object, t0: float) -> list[Annotation]:
                 found.append(Annotation(x, phase, _TERMINAL_PHASES[phase]))
             elif phase == "rolled_back" and not has_rollback:
                 found.append(Annotation(x, "rollback", "rolled back"))
+    return found
+
+
+@dataclass(frozen=True)
+class FaultSpan:
+    """One fault of :mod:`harness.faults` on the scenario's clock; ``end`` is None for a
+    fault still on when the timeline ends (the run died inside it)."""
+
+    label: str
+    start: float
+    end: float | None
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+
+
+def fault_spans(timeline: object, t0: float) -> list[FaultSpan]:
+    """Each fault's window from its ``fault`` events (``phase`` start and end)."""
+    spans: list[FaultSpan] = []
+    open_: dict[str, float] = {}
+    for x, e in timed(timeline, ["fault"], t0):
+        label = str(e.get("label", ""))
+        if e.get("phase") == "start":
+            open_[label] = x
+        elif e.get("phase") == "end":
+            started = number(e.get("started"))
+            ended = number(e.get("ended"))
+            start = started - t0 if started is not None else open_.get(label, x)
+            open_.pop(label, None)
+            evidence = {k: v for k, v in e.items()
+                        if k not in ("ts", "kind", "phase", "label", "started", "ended")}
+            spans.append(FaultSpan(label, start, ended - t0 if ended is not None else x,
+                                   evidence))
+    spans += [FaultSpan(label, x, None) for label, x in open_.items()]
+    return sorted(spans, key=lambda span: span.start)
+
+
+def fault_annotations(timeline: object, t0: float) -> list[Annotation]:
+    """A line where each fault of :mod:`harness.faults` started and one where it healed."""
+    found = []
+    for span in fault_spans(timeline, t0):
+        found.append(Annotation(span.start, "fault_on", f"fault: {span.label}"[:48]))
+        if span.end is not None:
+            found.append(Annotation(span.end, "faults_off", f"healed: {span.label}"[:48]))
     return found
 
 

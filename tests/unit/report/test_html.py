@@ -196,3 +196,27 @@ def test_a_halted_canary_with_blue_green_samples_gets_all_five_plots() -> None:
                            "bluegreen-records", "bluegreen-lag"]
     assert ">halted</text>" in html and "ev-canary-phase ev-bad" in html
     assert "plotsRendered" in html and "plotsTotal" in html
+
+
+def test_faults_are_a_table_and_lines_on_the_bluegreen_plots() -> None:
+    faults = [{"ts": T0 + 2, "kind": "fault", "phase": "start", "label": "process:kill:kafka"},
+              {"ts": T0 + 9, "kind": "fault", "phase": "end", "label": "process:kill:kafka",
+               "started": T0 + 2, "ended": T0 + 8.5, "held_s": 6.5, "new_pid": 42},
+              {"ts": T0 + 10, "kind": "fault", "phase": "start", "label": "disk:fill:warehouse"}]
+    html = render_report(run(scenario(timeline=SAMPLES + faults)))
+    table = html[html.index('<table class="faults">'):html.index("<h3>Plots</h3>")]
+    assert "process:kill:kafka" in table and "2.0 s" in table and "8.5 s" in table
+    assert "new_pid" in table, "the fault's evidence is shown"
+    assert "disk:fill:warehouse" in table and "still on" in table
+    assert html.count("fault: process:kill:kafka") == 2  # records and lag plots
+    assert "healed: process:kill:kafka" in html
+
+
+def test_a_bluegreen_plan_with_edges_is_drawn() -> None:
+    plan = {"ts": T0, "kind": "bluegreen.plan", "unchanged": ["src_a"], "external": ["raw_a"],
+            "redeploy": [{"table": "int_b", "new_name": "int_b_v2", "reason": "changed"}],
+            "edges": [["raw_a", "src_a"], ["src_a", "int_b"]]}
+    html = render_report(run(scenario(timeline=[plan, *SAMPLES])))
+    assert "<h3>Plan</h3>" in html and "int_b → int_b_v2" in html
+    without = render_report(run(scenario(timeline=[{**plan, "edges": []}, *SAMPLES])))
+    assert "<h3>Plan</h3>" not in without, "a plan recorded without its edges is not drawn"
