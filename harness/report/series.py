@@ -243,13 +243,10 @@ def fault_spans(timeline: object, t0: float) -> list[FaultSpan]:
 
 
 def fault_annotations(timeline: object, t0: float) -> list[Annotation]:
-    """A line where each fault of :mod:`harness.faults` started and one where it healed."""
-    found = []
-    for span in fault_spans(timeline, t0):
-        found.append(Annotation(span.start, "fault_on", f"fault: {span.label}"[:48]))
-        if span.end is not None:
-            found.append(Annotation(span.end, "faults_off", f"healed: {span.label}"[:48]))
-    return found
+    """A line where each fault of :mod:`harness.faults` started and one where it healed
+    (labelled as the canary plots label them)."""
+    return [_fault_annotation(x, e) for x, e in timed(timeline, ["fault"], t0)
+            if e.get("phase") in ("start", "end") and "label" in e]
 
 
 # --- blue/green -----------------------------------------------------------------------
