@@ -24,7 +24,6 @@ from harness.errors import CutoverError
 from harness.runner import (
     SUITE_PROVIDERS,
     SUITES,
-    project_root,
     pytest_invocation,
     replay_bundle,
     suite_paths,
@@ -233,7 +232,6 @@ def cmd_policy_check(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    root = project_root()
     settings = {name: getattr(args, name) for name in SETTINGS
                 if getattr(args, name, None) and name not in ("results_dir", "repeat")}
     if args.keep_on_failure:
@@ -242,12 +240,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             not os.environ.get(SETTINGS["provider"].env_var):
         settings["provider"] = SUITE_PROVIDERS[args.suite]
     invocation = pytest_invocation(
-        suite_paths(args.suite, root), results_dir=args.results_dir or "cutover-results",
+        suite_paths(args.suite), results_dir=args.results_dir or "cutover-results",
         keyword=args.k, repeat=args.repeat_count, settings=settings, extra=args.pytest_args)
     _progress(f"running {args.suite}; results in {invocation.results}")
     code = invocation.run()
-    _progress(f"report: {invocation.results / 'report.html'}; JUnit: "
-              f"{invocation.results / 'junit.xml'}; exit {code}")
+    report = invocation.results / "report.html"
+    _progress((f"report: {report}" if report.exists() else
+               "no report: no test used the `scenario` fixture, which records one") +
+              f"; JUnit: {invocation.results / 'junit.xml'}; exit {code}")
     return code
 
 

@@ -1,8 +1,9 @@
 """`cutover run` and `cutover replay`: pytest sessions over the scenario suites.
 
-Both run pytest in a child process from the project's checkout (the scenario modules
-live there, not in the installed package), with a results folder chosen up front so the
-JUnit file lands beside the report and the bundles.
+Both run pytest in a child process from the caller's folder, so a team's own scenario
+folder (``cutover run their-scenarios/``) runs where they are and its results land
+there. The reference suites ship in the package beside ``harness`` (a checkout or an
+installed wheel alike) and run by name from anywhere.
 """
 
 from __future__ import annotations
@@ -39,24 +40,34 @@ SUITES: dict[str, list[str]] = {
 SUITE_PROVIDERS: dict[str, str] = {"kubernetes": "kubernetes"}
 
 
-def project_root() -> Path:
-    """The checkout holding ``scenarios/`` (cutover is installed from it, editable)."""
+def reference_root() -> Path:
+    """The folder holding the ``harness``, ``fixtures`` and ``scenarios`` packages: the
+    checkout, or the site-packages an installed wheel put them in."""
     root = Path(__file__).resolve().parent.parent
     if not (root / "scenarios").is_dir():
-        raise ConfigError(f"no scenarios/ next to {root / 'harness'}; run cutover from a "
-                          "checkout installed with `pip install -e .` (scripts/bootstrap)")
+        raise ConfigError(f"no scenarios/ next to {root / 'harness'}: this cutover was "
+                          "installed without its reference suites; reinstall it from a "
+                          "wheel or a checkout (`pip install cutover-*.whl`)")
     return root
 
 
-def suite_paths(suite: str, root: Path) -> list[str]:
-    """The test paths of a named suite, or ``suite`` itself if it is a path."""
+def suite_paths(suite: str, root: Path | None = None) -> list[str]:
+    """The test paths of a named suite, or ``suite`` itself if it is a path.
+
+    A suite's paths are absolute (they live in ``root``, the reference root by default);
+    a path is taken from the current folder first, then from the reference root."""
     if suite in SUITES:
-        return SUITES[suite]
-    node = suite.split("::")[0]
-    if (root / node).exists() or Path(node).exists():
+        base = root or reference_root()
+        return [str(base / path) for path in SUITES[suite]]
+    node, sep, rest = suite.partition("::")
+    if Path(node).exists():
         return [suite]
-    raise ConfigError(f"unknown suite {suite!r}: give one of {', '.join(SUITES)} or a test "
-                      "path such as scenarios/test_canary_data_tier.py")
+    base = root or reference_root()
+    if (base / node).exists():
+        return [f"{base / node}{sep}{rest}"]
+    raise ConfigError(f"unknown suite {suite!r}: give one of {', '.join(SUITES)}, or a test "
+                      f"path (none at {Path.cwd() / node}) such as scenarios/ or "
+                      "scenarios/test_my_product.py")
 
 
 @dataclass(frozen=True)
@@ -76,8 +87,8 @@ class Invocation:
 def pytest_invocation(paths: Sequence[str], *, results_dir: str, keyword: str | None = None,
                       repeat: int = 1, settings: dict[str, str] | None = None,
                       replay: Path | None = None, extra: Sequence[str] = ()) -> Invocation:
-    """The pytest command for ``paths`` with results in a fresh folder of ``results_dir``."""
-    root = project_root()
+    """The pytest command for ``paths`` with results in a fresh folder of ``results_dir``
+    (relative to the current folder), run from the current folder."""
     results_root = Path(results_dir)
     if not results_root.is_absolute():
         results_root = Path.cwd() / results_root
@@ -93,8 +104,15 @@ def pytest_invocation(paths: Sequence[str], *, results_dir: str, keyword: str | 
         argv.append(f"--cutover-replay={replay}")
     for name, value in (settings or {}).items():
         argv.append(f"--cutover-{name.replace('_', '-')}={value}")
+    if paths and all(_under(path, reference_root()) for path in paths):
+        # node ids as in a checkout ("scenarios/test_x.py::test"), wherever it is installed
+        argv.append(f"--rootdir={reference_root()}")
     argv += list(extra)
-    return Invocation(argv, root, results_root / run_id)
+    return Invocation(argv, Path.cwd(), results_root / run_id)
+
+
+def _under(path: str, root: Path) -> bool:
+    return Path(path.partition("::")[0]).resolve().is_relative_to(root)
 
 
 def replay_bundle(bundle_path: Path, *, results_dir: str,
@@ -105,7 +123,7 @@ def replay_bundle(bundle_path: Path, *, results_dir: str,
     """
     original = load_bundle(bundle_path)
     settings = {"provider": str(original.manifest.get("settings", {}).get("provider", "local"))}
-    invocation = pytest_invocation([original.nodeid], results_dir=results_dir,
+    invocation = pytest_invocation(suite_paths(original.nodeid), results_dir=results_dir,
                                    settings=settings, replay=original.path.resolve())
     progress(f"replaying {original.nodeid} (it ended {original.outcome}) with seeds "
              f"{original.manifest.get('seeds')} and faults "
@@ -114,7 +132,7 @@ def replay_bundle(bundle_path: Path, *, results_dir: str,
     summary = invocation.results / "summary.json"
     if not summary.exists():
         raise ConfigError(f"the replay recorded no scenario (no {summary}); is "
-                          f"{original.nodeid} still a scenario of this checkout?")
+                          f"{original.nodeid} still a scenario here or among the reference suites?")
     scenarios = json.loads(summary.read_text())["scenarios"]
     replayed = load_bundle(invocation.results / scenarios[0]["bundle"])
     comparison = compare(original, replayed)

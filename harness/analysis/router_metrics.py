@@ -5,8 +5,9 @@ router slot come from HAProxy's per-server counters, scraped by Prometheus
 (``haproxy_server_http_responses_total``); the latencies are the ones the load
 generator's clients saw, per request, from its ledger (HAProxy only exports averages).
 Requests the ledger saw fail without an HTTP answer (timeouts, resets) never reach
-HAProxy's response counters, so the window's errors are the larger of the two counts:
-a canary cannot hide behind either observer.
+HAProxy's response counters, and errors HAProxy counted may never reach the ledger (a
+client other than ours), so the window takes the ledger's errors plus the router's
+excess: a canary cannot hide behind either observer.
 
 If Prometheus cannot be queried the observation raises ``MetricSourceError``, which the
 controller counts towards aborting: no promotion on missing metrics.
@@ -44,14 +45,16 @@ class RouterLedgerObserver:
         return self.window("canary", start, end), self.window("stable", start, end)
 
     def window(self, slot: str, start: float, end: float) -> Window:
-        """What ``slot`` served between ``start`` and ``end``, by both observers."""
-        start = min(start, end - self.min_range_s)
-        counts = self.router_counts(slot, start, end)
-        ledger = self.load.snapshot(since=start, until=end)
-        # unanswered requests carry no slot header: the router did not say who dropped
-        # them, so each slot is charged with them and a failing version cannot hide
-        return combine(counts, [o for o in ledger if o.slot == slot],
-                       failed_unanswered=sum(not o.answered for o in ledger))
+        """What ``slot`` served between ``start`` and ``end``, by both observers.
+
+        The ledger gives the window exactly. The router's counts need a range of at
+        least ``min_range_s`` (two scrapes), which may reach back before ``start``, so
+        they are compared as a rate with the ledger's over that same range."""
+        padded = min(start, end - self.min_range_s)
+        counts = self.router_counts(slot, padded, end)
+        ledger = self.load.snapshot(since=padded, until=end)
+        return combine(counts, slot_outcomes(ledger, slot, padded),
+                       slot_outcomes(ledger, slot, start))
 
     def router_counts(self, slot: str, start: float, end: float) -> SlotCounts:
         span = f"{max(1, round(end - start))}s"
@@ -71,11 +74,44 @@ class RouterLedgerObserver:
         return SlotCounts(sum(s.value for s in total), sum(s.value for s in errors))
 
 
-def combine(counts: SlotCounts, answered_by_slot: list[Outcome], *,
-            failed_unanswered: int) -> Window:
-    """The window of one slot: the router's request count, the worse of the two error
-    counts, and the ledger's client-observed latencies."""
-    ledger_errors = sum(not o.ok for o in answered_by_slot) + failed_unanswered
-    requests = max(round(counts.requests), len(answered_by_slot))
-    errors = min(max(round(counts.errors), ledger_errors), requests)
-    return Window(requests, errors, [o.latency_ms for o in answered_by_slot])
+@dataclass(frozen=True)
+class SlotOutcomes:
+    """What the ledger saw of one slot over a range."""
+
+    answered: list[Outcome]
+    unanswered: int  # failed without an answer: charged to every slot
+
+    @property
+    def requests(self) -> int:
+        return len(self.answered) + self.unanswered
+
+    @property
+    def errors(self) -> int:
+        return sum(not o.ok for o in self.answered) + self.unanswered
+
+
+def slot_outcomes(ledger: list[Outcome], slot: str, since: float) -> SlotOutcomes:
+    """The ledger's outcomes of ``slot`` from ``since`` on.
+
+    Unanswered requests carry no slot header: the router did not say who dropped them,
+    so each slot is charged with them and a failing version cannot hide."""
+    recent = [o for o in ledger if o.ts >= since]
+    return SlotOutcomes([o for o in recent if o.answered and o.slot == slot],
+                        sum(not o.answered for o in recent))
+
+
+def combine(counts: SlotCounts, over_range: SlotOutcomes, window: SlotOutcomes) -> Window:
+    """The window of one slot: the ledger's requests, errors and client-observed
+    latencies in the window, plus the errors the router saw and the ledger did not.
+
+    ``counts`` and ``over_range`` cover the same (longer) range. Where the router's
+    error rate there is above the ledger's, the difference is charged to the window's
+    requests, so a canary cannot hide behind either observer; comparing rates, not
+    counts, keeps the earlier part of the range from diluting a fault that began in
+    the window."""
+    errors = window.errors
+    if counts.requests >= 1 and over_range.requests:
+        excess = counts.errors / counts.requests - over_range.errors / over_range.requests
+        errors += max(0, round(excess * window.requests))
+    return Window(window.requests, min(errors, window.requests),
+                  [o.latency_ms for o in window.answered])

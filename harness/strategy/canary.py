@@ -13,8 +13,10 @@ Phases (one small function each)::
          any phase before promotion, ``restart_analysis`` (a new canary version) →
              verifying at 0 %
 
-Rules (the analysis samples once per ``policy.effective_analysis_interval_s``, over
-consecutive windows, so every request at the current weight is judged once):
+Rules (the analysis samples once per ``policy.effective_analysis_interval_s``; each
+sample judges the traffic since the previous one, stretched back to at least
+``min_window_s`` but never past the step's start, so it rests on tens of requests and
+never on the previous weight's):
 
 * FAIL rolls back at once: the next step sets canary traffic to 0 %, within one
   analysis interval of the bad traffic (the seed script also rolls back on its first
@@ -73,6 +75,12 @@ from harness.traffic.router import Router
 
 Handler = Callable[[CanaryState, float], bool]
 
+# A sample over the last second at 10 % rests on a handful of requests; over 4 s, on tens.
+# The step's start bounds it: a sample that reached back into the previous weight would
+# mix that weight's healthy requests into a fault's first seconds (a slowed canary
+# looked "not significantly slower" for 3 s that way).
+MIN_WINDOW_S = 4.0
+
 
 class CanaryController:
     """Drives one canary through its phases, one recorded step at a time."""
@@ -85,7 +93,8 @@ class CanaryController:
                  clock: Callable[[], float] = time.time,
                  max_failed_queries: int = 3,
                  extra_judge: Callable[[Judgement, float, float], Judgement] | None = None,
-                 inconclusive_after_s: float | None = None) -> None:
+                 inconclusive_after_s: float | None = None,
+                 min_window_s: float = MIN_WINDOW_S) -> None:
         """Wire the controller to the world.
 
         Args:
@@ -105,6 +114,8 @@ class CanaryController:
                 templates); may raise ``MetricSourceError`` like ``observe``.
             inconclusive_after_s: A step without its PASS samples after this long is
                 inconclusive (None: wait for ever, until ``run``'s timeout).
+            min_window_s: A sample judges at least this much of the step's traffic
+                (less only in the step's first seconds, where it judges all of it).
 
         Raises:
             ConfigError: ``max_failed_queries`` < 1.
@@ -116,6 +127,7 @@ class CanaryController:
         self._deploy, self._healthy, self._promote = deploy_canary, canary_healthy, promote
         self._observe, self._clock, self._max_failed = observe, clock, max_failed_queries
         self._extra, self._inconclusive_after = extra_judge, inconclusive_after_s
+        self._min_window_s = min_window_s
         self._limits: dict[str, Any] = {
             "error_rate_fail_pct": policy.rollback_error_rate_pct,
             "error_rate_pass_pct": policy.promote_error_rate_pct,
@@ -270,9 +282,10 @@ class CanaryController:
         due = now - start >= self.policy.effective_analysis_interval_s
         if not due or (state.retry_after is not None and now < state.retry_after):
             return False
+        step_start = state.step_started_at if state.step_started_at is not None else start
         try:
-            judgement = self._judge(start, now)
-            step = self._judge(state.step_started_at or start, now) \
+            judgement = self._judge(max(step_start, min(start, now - self._min_window_s)), now)
+            step = self._judge(step_start, now) \
                 if judgement.verdict is not Verdict.FAIL and self._step_due(state, now) \
                 else None
         except MetricSourceError as exc:

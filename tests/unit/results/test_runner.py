@@ -1,23 +1,29 @@
 import sys
+from pathlib import Path
 
 import pytest
 
 from harness.errors import ConfigError
-from harness.runner import SUITES, project_root, pytest_invocation, suite_paths
+from harness.runner import SUITES, pytest_invocation, reference_root, suite_paths
 
 
-def test_every_named_suite_exists_in_the_checkout():
-    root = project_root()
+def test_every_named_suite_exists_in_the_reference_root():
+    root = reference_root()
     for suite, paths in SUITES.items():
         assert all((root / p).exists() for p in paths), suite
+        assert suite_paths(suite) == [str(root / p) for p in paths], "absolute: runs anywhere"
 
 
-def test_a_suite_may_be_a_path_and_unknown_names_list_the_choices():
-    root = project_root()
-    assert suite_paths("scenarios/test_canary_data_tier.py::test_x", root) == [
-        "scenarios/test_canary_data_tier.py::test_x"]
-    with pytest.raises(ConfigError, match="reference, stack, bluegreen"):
-        suite_paths("nope", root)
+def test_a_path_is_taken_from_the_current_folder_first_then_the_reference_root(
+        tmp_path, monkeypatch):
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "test_mine.py").write_text("def test_x(): pass\n")
+    monkeypatch.chdir(tmp_path)
+    assert suite_paths("scenarios/test_mine.py::test_x") == ["scenarios/test_mine.py::test_x"]
+    reference = reference_root() / "scenarios" / "test_canary_data_tier.py"
+    assert suite_paths("scenarios/test_canary_data_tier.py::test_x") == [f"{reference}::test_x"]
+    with pytest.raises(ConfigError, match=r"reference, stack, bluegreen.*none at"):
+        suite_paths("nope")
 
 
 def test_the_pytest_command_puts_junit_beside_the_report(tmp_path):
@@ -30,4 +36,4 @@ def test_the_pytest_command_puts_junit_beside_the_report(tmp_path):
     assert invocation.results.parent == tmp_path
     assert argv[argv.index("-k"):argv.index("-k") + 2] == ["-k", "canary"]
     assert "--cutover-repeat=3" in argv and "--cutover-provider=local" in argv
-    assert invocation.cwd == project_root()
+    assert invocation.cwd == Path.cwd(), "the user's folder, not cutover's"

@@ -57,8 +57,21 @@ def test_a_few_unlucky_5xx_in_a_short_window_do_not_hold_the_step(tmp_path):
         return Window(n, 3, (FAST * 10)[:n]), Window(500, 0, (FAST * 10)[:500])
 
     rig.observe = observe
-    state = rig.run()
+    state = rig.run(rig.controller(min_window_s=0))  # samples as short as the interval
     assert state.phase is Phase.PROMOTED
     assert {s["verdict"] for s in state.samples} == {"marginal"}
     assert "PASS over the whole" in next(h["reason"] for h in state.history
                                          if h["to"] == "shifting" and h["weight"] == 10)
+
+
+def test_a_sample_stretches_back_to_its_minimum_but_never_into_the_previous_weight(tmp_path):
+    rig = Rig(tmp_path, healthy)
+    state = rig.run(rig.controller(min_window_s=1.2))
+    assert state.phase is Phase.PROMOTED
+    shifts = [(h["ts"], h["weight"]) for h in state.history if h["to"] == "analysing"]
+    for start, end, weight, _ in rig.observe.calls:
+        step_start = max(ts for ts, _ in shifts if ts < end)
+        assert start >= step_start, f"the sample at {weight} % reached into the weight before"
+        assert end - start >= min(1.2, end - step_start) - 1e-9, "too short a sample"
+    assert any(end - start > POLICY.effective_analysis_interval_s
+               for start, end, *_ in rig.observe.calls), "no sample was stretched"

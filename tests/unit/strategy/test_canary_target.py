@@ -3,7 +3,7 @@ and how an outcome is named: pure logic, with fakes named as such."""
 
 import pytest
 
-from harness.analysis.router_metrics import SlotCounts, combine
+from harness.analysis.router_metrics import SlotCounts, combine, slot_outcomes
 from harness.checks.canary import split_tolerance_pct, weight_split
 from harness.deploy.target import ServiceTarget, VersionSpec, parse_request_mix
 from harness.errors import ConfigError
@@ -58,13 +58,28 @@ def outcome(ts, slot, status=200, latency=10.0, version=""):
     return Outcome(ts, version or slot, status, latency, slot=slot)
 
 
-def test_the_window_takes_the_worse_error_count_and_the_clients_latencies():
+def test_the_window_is_the_ledgers_plus_the_errors_only_the_router_saw():
     answered = [outcome(1, "canary", latency=20.0), outcome(2, "canary", status=503)]
-    window = combine(SlotCounts(requests=2.2, errors=0.0), answered, failed_unanswered=1)
-    assert (window.requests, window.errors) == (2, 2)
-    assert window.latencies_ms == [20.0, 10.0]
-    router_worse = combine(SlotCounts(requests=10, errors=4), answered, failed_unanswered=0)
-    assert (router_worse.requests, router_worse.errors) == (10, 4)
+    ledger = [*answered, Outcome(2.5, "", 0, 30.0, slot="")]  # no answer: charged
+    window = slot_outcomes(ledger, "canary", 0)
+    alike = combine(SlotCounts(requests=2.2, errors=0.0), window, window)
+    assert (alike.requests, alike.errors) == (3, 2)
+    assert alike.latencies_ms == [20.0, 10.0]
+    # the router saw 40 % errors where the ledger saw 2 of 3: no excess to charge
+    assert combine(SlotCounts(10, 4), window, window).errors == 2
+    clean = slot_outcomes([outcome(t, "canary") for t in range(20)], "canary", 0)
+    hidden = combine(SlotCounts(requests=20, errors=10), clean, clean)
+    assert (hidden.requests, hidden.errors) == (20, 10), "the router's 5xx are charged"
+
+
+def test_a_fault_in_the_window_is_not_diluted_by_the_range_before_it():
+    # 30 healthy requests, then 10 of which 5 failed: the router counted the same
+    ledger = [outcome(t, "canary") for t in range(30)] + \
+        [outcome(30 + t, "canary", status=500 if t % 2 else 200) for t in range(10)]
+    counts = SlotCounts(requests=40, errors=5)
+    window = combine(counts, slot_outcomes(ledger, "canary", 0),
+                     slot_outcomes(ledger, "canary", 30))
+    assert (window.requests, window.errors) == (10, 5)
 
 
 def test_split_tolerance_narrows_with_more_requests_but_never_below_the_floor():

@@ -1,0 +1,1 @@
+"""Run results: the timeline, bundles, JUnit properties and the summary of a run."""
