@@ -3,14 +3,7 @@
 from harness.analysis.judge import Judgement, Verdict, judge
 from harness.analysis.metrics import MetricSource, MetricSourceError, Sample
 from harness.analysis.prometheus import PrometheusMetricSource
-from harness.analysis.stats import (
-    StatsError,
-    UTest,
-    ZTest,
-    mann_whitney_u,
-    p_greater,
-    two_proportion_z,
-)
+from harness.analysis.stats import StatsError, UTest, errors_greater, mann_whitney_u, p_greater
 from harness.analysis.window import Window, WindowError
 
 __all__ = [
@@ -24,9 +17,8 @@ __all__ = [
     "Verdict",
     "Window",
     "WindowError",
-    "ZTest",
+    "errors_greater",
     "judge",
     "mann_whitney_u",
     "p_greater",
-    "two_proportion_z",
 ]

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from harness.analysis.stats import mann_whitney_u, two_proportion_z
+from harness.analysis.stats import errors_greater, mann_whitney_u
 from harness.analysis.window import Window
 from harness.errors import ConfigError
 
@@ -102,7 +102,7 @@ def judge(
     * Errors: FAIL when the canary error rate > ``error_rate_fail_pct`` and its Wilson
       95 % lower bound is too (MARGINAL when only the point estimate is). At or above
       ``error_rate_pass_pct`` (promotion needs strictly below) and not over the
-      rollback threshold: MARGINAL, with the one-sided two-proportion z-test against
+      rollback threshold: MARGINAL, with the one-sided exact test (Fisher) against
       stable in the reason (the runbook withholds promotion there; it does not roll
       back).
     * Latency (nearest-rank p95): when canary p95 > ``latency_p95_ms_max``, FAIL if a
@@ -147,13 +147,13 @@ def _window_values(name: str, window: Window) -> dict[str, Value]:
 
 def _error_findings(canary: Window, stable: Window, limits: _Limits,
                     values: dict[str, Value]) -> list[_Finding]:
-    """Findings about the error rate; records the z-test in ``values``."""
+    """Findings about the error rate; records the exact test in ``values``."""
     rate = canary.error_rate_pct
     comparable = stable.requests >= limits.min_samples
-    values["error_z"] = values["error_p_value"] = "n/a"
+    values["error_p_value"] = "n/a"
     if comparable:
-        z, p = two_proportion_z(canary.errors, canary.requests, stable.errors, stable.requests)
-        values["error_z"], values["error_p_value"] = z, p
+        values["error_p_value"] = errors_greater(canary.errors, canary.requests,
+                                                 stable.errors, stable.requests)
     if rate > limits.error_rate_fail_pct:
         low = 100 * wilson_lower_bound(canary.errors, canary.requests)
         values["canary_error_rate_low_pct"] = low
@@ -188,11 +188,12 @@ def _error_findings(canary: Window, stable: Window, limits: _Limits,
         # 27 requests): 6 of 20 healthy canaries were rolled back by it in the accuracy
         # bench. A canary that stays here is inconclusive and the policy decides.
         return [(Verdict.MARGINAL, f"{breach} and significantly above stable's "
-                                   f"{stable_rate} % (one-sided p={p:.3g} < alpha "
+                                   f"{stable_rate} % (Fisher one-sided p={p:.3g} < alpha "
                                    f"{limits.alpha}); promotion withheld, below the "
                                    f"rollback threshold {_num(limits.error_rate_fail_pct)} %")]
     return [(Verdict.MARGINAL, f"{breach} but not significantly above stable's "
-                               f"{stable_rate} % (one-sided p={p:.3g} >= alpha {limits.alpha})")]
+                               f"{stable_rate} % (Fisher one-sided p={p:.3g} >= alpha "
+                               f"{limits.alpha})")]
 
 
 def _latency_findings(canary: Window, stable: Window, limits: _Limits,
