@@ -6,6 +6,12 @@ caller can rewrite one clause and keep every other byte of the statement
 (:func:`replace_options`). It reads the lexemes of
 :func:`harness.pipeline.lexer.lex_strict`, so quotes, backticks and comments are respected
 and an unterminated one is an error rather than a guess.
+
+Why not sqlglot (30.30): no dialect of it reads Confluent's ``DISTRIBUTED BY HASH(a)
+INTO 6 BUCKETS``; every one falls back to an opaque ``Command`` for the whole statement.
+And its tree does not keep a clause's characters: rewriting the ``WITH`` options through
+it would reformat the statement and drop its comments. The lineage and the pattern
+fallback do use sqlglot, on the statements it parses.
 """
 
 from __future__ import annotations
