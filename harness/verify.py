@@ -60,7 +60,7 @@ def verify_bluegreen(spec: BlueGreenSpec, *, results_dir: str, settings: dict[st
 def run_generated(source: str, *, name: str, results_dir: str, settings: dict[str, str],
                   as_json: bool, progress: Callable[[str], None], what: str) -> int:
     """Run a generated one-test module and print its outcome; returns the exit code
-    (0 passed, 1 failed or no verdict)."""
+    (0 passed, 1 failed or no verdict, 2 refused before deploying)."""
     outcome = run_module(source, name=name, results_dir=results_dir, settings=settings,
                          as_json=as_json, progress=progress,
                          started=f"verifying {what}")
@@ -70,7 +70,8 @@ def run_generated(source: str, *, name: str, results_dir: str, settings: dict[st
         print(json.dumps(outcome, indent=2, default=str))
     else:
         _print_summary(outcome)
-    return 0 if outcome["outcome"] == "passed" else 1
+    # refused: Flink refused the SQL before anything was deployed, a bad input
+    return {"passed": 0, "refused": 2}.get(outcome["outcome"], 1)
 
 
 def run_module(source: str, *, name: str, results_dir: str, settings: dict[str, str],

@@ -27,6 +27,7 @@ from harness.data.ledger import Ledger
 from harness.data.product import ProductData
 from harness.deploy.flink import FlinkDeployer
 from harness.deploy.iceberg_sinks import IcebergSinks
+from harness.deploy.preflight import flink_accepts
 from harness.events import EventLog
 from harness.flink.rest import FlinkRestClient
 from harness.flink.settle import Settler
@@ -45,22 +46,8 @@ from harness.strategy.bluegreen_setup import BlueGreenInputError, PreparedRun
 from harness.strategy.bluegreen_state import STATE_FILE, BlueGreenOutcome, BlueGreenState
 from harness.strategy.fault_checks import fault_checks
 from harness.strategy.fault_plan import FaultPlan
+from harness.strategy.hooks import Hook, chained
 from harness.strategy.serving import ServingMap
-
-Hook = Callable[["BlueGreenRun"], None]
-
-
-def chained(*hook_maps: Mapping[str, Hook]) -> dict[str, Hook]:
-    """One hook per phase calling each map's hook for it, in order."""
-    phases = {phase for hooks in hook_maps for phase in hooks}
-
-    def chain(phase: str) -> Hook:
-        def call(run: BlueGreenRun) -> None:
-            for hooks in hook_maps:
-                if phase in hooks:
-                    hooks[phase](run)
-        return call
-    return {phase: chain(phase) for phase in phases}
 
 
 class BlueGreenRun:
@@ -118,7 +105,7 @@ class BlueGreenRun:
         self.events.emit("bluegreen.plan", **self.prepared.plan.to_json())
         self.events.emit("bluegreen.data_plan", **self.prepared.data.to_json())
         self._save()
-        while self.state.phase != "done":
+        while self.state.phase not in ("done", "refused"):
             self.step()
         if self.faults is not None:
             self.faults.join()
@@ -145,6 +132,11 @@ class BlueGreenRun:
         return after
 
     def _deploy_v1(self) -> str:
+        p = self.prepared
+        self._add([flink_accepts(self.deployer, p.v1, p.v2, p.plan, p.extra_ddl)],
+                  stage="preflight")
+        if not self.checks[-1].ok:
+            return "refused"  # nothing deployed: no topic created, no job started
         self._progress(f"deploying {self.prepared.spec.from_ref}: "
                        f"{len(self.prepared.v1.tables)} tables")
         self.deployer.deploy(self.prepared.v1, extra_ddl=self.prepared.extra_ddl)

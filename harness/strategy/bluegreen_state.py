@@ -56,7 +56,8 @@ class BlueGreenOutcome:
         return [c for c in self.checks if not c.ok]
 
     def to_json(self) -> dict[str, Any]:
-        return {"outcome": "passed" if self.ok else "failed", "phase": self.phase,
+        outcome = "refused" if self.phase == "refused" else "passed" if self.ok else "failed"
+        return {"outcome": outcome, "phase": self.phase,
                 "plan": self.plan, "data_plan": self.data_plan,
                 "checks": [{"name": c.name, "ok": c.ok, "summary": c.summary,
                             "evidence": c.evidence} for c in self.checks],

@@ -20,7 +20,8 @@ from harness.faults.base import FaultRunner, FaultSpec
 from harness.faults.registry import FaultContext, build_fault
 
 if TYPE_CHECKING:
-    from harness.strategy.bluegreen import BlueGreenRun, Hook
+    from harness.strategy.bluegreen import BlueGreenRun
+    from harness.strategy.hooks import Hook
 
 RECOVERY_GRACE_S = 30.0  # restarts seen this long after a fault healed are its doing
 

@@ -121,3 +121,47 @@ def test_a_new_column_v2_never_writes_fails_new_columns_present(new_column_missi
     assert set(fails) == {"v1_v2:new_columns_present(int_article_sentiment_v2)"}, list(fails)
     evidence = fails["v1_v2:new_columns_present(int_article_sentiment_v2)"].evidence
     assert evidence["lacking"] == {"sentiment_label": evidence["rows"]} and evidence["examples"]
+
+
+flink_refuses = factories.bluegreen(pipelines=sentiment_pipelines, from_ref="main",
+                                    to_ref="mutant_flink_refuses", then="rollback",
+                                    record_checks=False)
+
+
+def test_sql_flink_refuses_stops_the_run_before_anything_is_deployed(flink_refuses, kafka):
+    from confluent_kafka.admin import AdminClient
+
+    outcome = flink_refuses.run()
+    assert (outcome.phase, outcome.to_json()["outcome"]) == ("refused", "refused")
+    (check,) = outcome.checks
+    assert check.name == "preflight:flink_accepts_sql" and not check.ok, check
+    (problem,) = check.evidence["problems"]
+    assert (problem["statement"], problem["version"]) == ("int_article_sentiment_v2", "v2")
+    assert problem["location"].endswith("dml.int_article_sentiment.sql:5"), problem
+    assert "CONFLUENT_ONLY_SCORE" in problem["message"], problem
+    assert "first: " in check.summary and "Fix the SQL" in check.summary
+    assert not flink_refuses.deployer.statements, "no statement was started"
+    prefix = flink_refuses.deployer.target.topic_prefix
+    topics = AdminClient({"bootstrap.servers": kafka.bootstrap_servers}).list_topics(
+        timeout=10).topics
+    assert not [t for t in topics if t.startswith(prefix)], "no topic was created"
+
+
+widened_key = factories.bluegreen(pipelines=sentiment_pipelines, from_ref="main",
+                                  to_ref="mutant_widened_key", then="rollback",
+                                  iceberg_sinks=("fact",), record_checks=False)
+
+
+def test_a_v2_widening_its_key_fails_no_duplicates_by_the_key_consumers_read(widened_key):
+    outcome = widened_key.run()
+    checks = {c.name: c for c in outcome.checks}
+    # by its own key (ticker_id, source) the widened Iceberg fact holds no duplicate...
+    assert checks["v2:no_duplicates(iceberg:fct_ticker_sentiment_v2)"].ok
+    # ...by the key its consumers read it with, it holds one row per ticker and source
+    widened = checks["v2:no_duplicates_by_v1_key(iceberg:fct_ticker_sentiment_v2)"]
+    assert not widened.ok, widened.summary
+    assert widened.evidence["duplicated_keys"] > 0 and widened.evidence["examples"]
+    assert (widened.evidence["v1_key"], widened.evidence["v2_key"]) == (
+        ["ticker_id"], ["ticker_id", "source"])
+    assert not checks["v2:no_duplicates_by_v1_key(fct_ticker_sentiment_v2)"].ok, "Kafka too"
+    assert not any(name.startswith("v1:") and not c.ok for name, c in checks.items())

@@ -4,6 +4,7 @@ the reference suites by name, and their own scenario folder with its results kep
 """
 
 import os
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -41,7 +42,13 @@ def _run(argv, *, cwd, timeout=600):
 
 def test_a_wheel_in_a_fresh_virtualenv_runs_a_teams_own_scenarios(tmp_path):
     dist, venv, project = tmp_path / "dist", tmp_path / "venv", tmp_path / "their-repo"
-    _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", dist, CHECKOUT],
+    # built from a copy: setuptools leaves build/ behind, and a stale one would leak into
+    # the next wheel built from the checkout
+    source = tmp_path / "source"
+    shutil.copytree(CHECKOUT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", ".tox", "build", "dist", "cutover-results", "__pycache__",
+        "*.egg-info", ".mypy_cache", ".ruff_cache"))
+    _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", dist, source],
          cwd=tmp_path)
     (wheel,) = dist.glob("cutover-*.whl")
     _run([sys.executable, "-m", "venv", venv], cwd=tmp_path)

@@ -14,8 +14,8 @@ from harness.events import EventLog
 from harness.faults.base import Fault, FaultRunner, FaultSpec, FaultWindow
 from harness.faults.process import ProcessFault, find_process
 from harness.faults.registry import FaultContext, build_fault
-from harness.strategy.bluegreen import chained
 from harness.strategy.fault_plan import FaultPlan
+from harness.strategy.hooks import chained
 
 
 class RecordingFault(Fault):
