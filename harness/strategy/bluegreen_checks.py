@@ -117,7 +117,7 @@ def sink_checks(prepared: PreparedRun, reader: SinkReader, data: ProductData,
         sink = reader.read(physical, prepared.ddl(logical, v2=v2))
         results.append(no_duplicates_by_key(sink, identity=_identity(expect, sink)))
         widened = by_consumers_key(prepared, logical, sink, list(sink.key)) if v2 else None
-        results += [widened] if widened else []
+        results += [widened] if widened is not None else []
         if expect.expect_from is not None:
             lost = complete(expect, sink, data.acked(expect.expect_from))
             if lost is not None:
@@ -183,7 +183,7 @@ def iceberg_checks(prepared: PreparedRun, sinks: IcebergSinks, reader: SinkReade
         key = primary_key_from_ddl(ddl)
         results.append(no_duplicates_by_key(iceberg, identity=key))
         widened = by_consumers_key(prepared, logical, iceberg, list(key)) if v2 else None
-        results += [widened] if widened else []
+        results += [widened] if widened is not None else []
         expect = expectation(prepared.v1, prepared.lineage_v1, logical)
         lost = complete(expect, iceberg, data.acked(expect.expect_from)) \
             if expect.expect_from else None
