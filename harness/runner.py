@@ -104,9 +104,10 @@ def pytest_invocation(paths: Sequence[str], *, results_dir: str, keyword: str | 
         argv.append(f"--cutover-replay={replay}")
     for name, value in (settings or {}).items():
         argv.append(f"--cutover-{name.replace('_', '-')}={value}")
-    if paths and all(_under(path, reference_root()) for path in paths):
+    root = reference_root() if paths else None
+    if root is not None and all(_under(path, root) for path in paths):
         # node ids as in a checkout ("scenarios/test_x.py::test"), wherever it is installed
-        argv.append(f"--rootdir={reference_root()}")
+        argv.append(f"--rootdir={root}")
     argv += list(extra)
     return Invocation(argv, Path.cwd(), results_root / run_id)
 

@@ -86,34 +86,33 @@ def _location(path: Path | None, statement: str, message: str, what: str) -> str
     if path is None:
         return f"<{what} without a file>:{line}"
     try:
-        offset = Path(path).read_text().find(statement.strip())
+        text = Path(path).read_text()
     except OSError:
-        offset = -1
+        text = ""
+    offset = text.find(statement.strip())
     if offset >= 0:
-        line += Path(path).read_text()[:offset].count("\n")
+        line += text[:offset].count("\n")
     return f"{path}:{line}"
 
 
+def _file_of(model: PipelineModel, name: str) -> Path | None:
+    """Where a table's statement is written: its DML's file, else its DDL's."""
+    table = model.tables.get(name)
+    if table is None:
+        return None
+    return table.dml_path if table.dml and table.dml_path else table.ddl_path
+
+
 def statements_of(model: PipelineModel, ddl_of: dict[str, str]) -> list[Row]:
-    """The rows of each table of ``model``, parents first; the file is the DML's, else
-    the DDL's."""
-    rows = []
-    for name in model.topological_order():
-        table = model.tables[name]
-        rows.append((name, ddl_of.get(name, ""), table.dml,
-                     table.dml_path if table.dml else table.ddl_path, table.dml))
-    return rows
+    """The rows of each table of ``model``, parents first."""
+    return [(name, ddl_of.get(name, ""), model.tables[name].dml, _file_of(model, name),
+             model.tables[name].dml) for name in model.topological_order()]
 
 
 def plan_statements(plan: ImpactPlan, ddl_of: dict[str, str], v2: PipelineModel) -> list[Row]:
     """The rows of the plan's new versions, located in the files of ``v2``."""
-    rows: list[Row] = []
-    for r in plan.redeploy:
-        table = v2.tables.get(r.table)
-        path = (table.dml_path or table.ddl_path) if table else None
-        rows.append((r.new_name, ddl_of.get(r.new_name, ""), r.dml, path,
-                     table.dml if table else ""))
-    return rows
+    return [(r.new_name, ddl_of.get(r.new_name, ""), r.dml, _file_of(v2, r.table),
+             v2.tables[r.table].dml if r.table in v2.tables else "") for r in plan.redeploy]
 
 
 def preflight_check(problems: list[PreflightProblem], *, statements: int) -> CheckResult:
@@ -149,8 +148,8 @@ def flink_accepts(deployer: FlinkDeployer, v1: PipelineModel, v2: PipelineModel,
 
     v1_ddl = {n: adapted(n, deployer.ddl_of(v1, n), v1.tables[n].ddl_path)
               for n in v1.topological_order()}
-    paths = {n: t.dml_path or t.ddl_path for n, t in v2.tables.items()}
-    v2_ddl = {r.new_name: adapted(r.new_name, r.ddl, paths.get(r.table)) for r in plan.redeploy}
+    v2_ddl = {r.new_name: adapted(r.new_name, r.ddl, _file_of(v2, r.table))
+              for r in plan.redeploy}
     v1_rows, v2_rows = statements_of(v1, v1_ddl), plan_statements(plan, v2_ddl, v2)
     with SqlGatewaySession(deployer.gateway_url, name="cutover-preflight") as session:
         problems += preflight(session, v1_rows, v2_rows)

@@ -75,13 +75,14 @@ def _identity(expect: SinkExpectation, sink: SinkSnapshot) -> list[str] | None:
     return list(expect.key)
 
 
-def by_consumers_key(prepared: PreparedRun, logical: str, sink: SinkSnapshot,
-                     key: list[str]) -> CheckResult | None:
+def by_consumers_key(prepared: PreparedRun, logical: str,
+                     sink: SinkSnapshot) -> CheckResult | None:
     """Where v2 declares another primary key than v1, ``no_duplicates`` by v1's key.
 
     Consumers of the logical table read it by the key v1 gave it; a v2 that widens its
     key (one row per ticker and source where there was one per ticker) has no duplicates
     by its own key and many by theirs. None when the keys agree or either has none."""
+    key = list(sink.key)
     if logical not in prepared.v1.tables or not key:
         return None
     v1_key = list(primary_key_from_ddl(prepared.ddl(logical, v2=False)))
@@ -90,9 +91,9 @@ def by_consumers_key(prepared: PreparedRun, logical: str, sink: SinkSnapshot,
     found = no_duplicates_by_key(sink, identity=v1_key)
     return CheckResult(
         f"no_duplicates_by_v1_key({sink.table})", found.ok,
-        f"{found.summary}; v1 keys {logical} by {v1_key} and v2 by {list(key)}, so a "
+        f"{found.summary}; v1 keys {logical} by {v1_key} and v2 by {key}, so a "
         "consumer reading it by v1's key sees each of these as a duplicate",
-        {**found.evidence, "v1_key": v1_key, "v2_key": list(key)})
+        {**found.evidence, "v1_key": v1_key, "v2_key": key})
 
 
 def sink_checks(prepared: PreparedRun, reader: SinkReader, data: ProductData,
@@ -116,7 +117,7 @@ def sink_checks(prepared: PreparedRun, reader: SinkReader, data: ProductData,
                     f"{promised.why} in v1; v2 must keep it, but: {expect.why}")
         sink = reader.read(physical, prepared.ddl(logical, v2=v2))
         results.append(no_duplicates_by_key(sink, identity=_identity(expect, sink)))
-        widened = by_consumers_key(prepared, logical, sink, list(sink.key)) if v2 else None
+        widened = by_consumers_key(prepared, logical, sink) if v2 else None
         results += [widened] if widened is not None else []
         if expect.expect_from is not None:
             lost = complete(expect, sink, data.acked(expect.expect_from))
@@ -182,7 +183,7 @@ def iceberg_checks(prepared: PreparedRun, sinks: IcebergSinks, reader: SinkReade
         iceberg = snapshots[physical]
         key = primary_key_from_ddl(ddl)
         results.append(no_duplicates_by_key(iceberg, identity=key))
-        widened = by_consumers_key(prepared, logical, iceberg, list(key)) if v2 else None
+        widened = by_consumers_key(prepared, logical, iceberg) if v2 else None
         results += [widened] if widened is not None else []
         expect = expectation(prepared.v1, prepared.lineage_v1, logical)
         lost = complete(expect, iceberg, data.acked(expect.expect_from)) \
