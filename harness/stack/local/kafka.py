@@ -68,6 +68,19 @@ def broker_properties(*, broker_port: int, controller_port: int, log_dir: Path,
     return props
 
 
+def kraft_cluster_id() -> str:
+    """A random KRaft cluster id that no argument parser can take for an option.
+
+    A url-safe base64 uuid starts with "-" one time in 64, and kafka-storage then
+    reads it as a flag ("--cluster-id: expected one argument"); Kafka's own
+    Uuid.randomUuid draws again in that case, and so do we.
+    """
+    while True:
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cid.startswith("-"):
+            return cid
+
+
 class KafkaService(JvmService):
     """A KRaft broker from the jars of the manifest's ``kafka`` component."""
 
@@ -121,9 +134,9 @@ class KafkaService(JvmService):
 
     def _format(self, config: Path) -> None:
         """Format the KRaft storage with a fresh cluster id (what kafka-storage.sh does)."""
-        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         result = self.executor.run(
-            self._java("kafka.tools.StorageTool", "format", "-t", cid, "-c", str(config)),
+            self._java("kafka.tools.StorageTool", "format", "-t", kraft_cluster_id(),
+                       "-c", str(config)),
             timeout=120)
         if result.returncode != 0:
             raise ServiceStartError(self.name, "formatting KRaft storage failed",
