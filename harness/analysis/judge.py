@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from harness.analysis.stats import errors_greater, mann_whitney_u
+from harness.analysis.stats import errors_greater, mann_whitney_u, rate_above
 from harness.analysis.window import Window
 from harness.errors import ConfigError
 
@@ -23,6 +23,11 @@ class Verdict(StrEnum):
 
 
 SLOWDOWN_FLOOR = 0.1  # of the latency max: smaller p95 slowdowns never hold a canary
+# The analysis looks at a step again every interval, some 50 times a run. At 0.05 a
+# look (the one-sided Wilson bound used before), one look in 200 of a canary erring at
+# 3 % failed it: about one run in five was rolled back. 0.001 a look keeps the whole
+# run near 0.05 (Bonferroni), and an all-errors canary still fails on 5 requests.
+FAIL_ALPHA = 0.001
 _SEVERITY = {Verdict.PASS: 0, Verdict.MARGINAL: 1, Verdict.FAIL: 2}
 
 
@@ -55,6 +60,7 @@ class _Limits:
     min_samples: int
     alpha: float
     latency_margin: float
+    fail_alpha: float
 
     def check(self) -> None:
         if not 0 < self.error_rate_pass_pct <= self.error_rate_fail_pct:
@@ -67,6 +73,11 @@ class _Limits:
             raise ConfigError(
                 f"need min_samples >= 1, 0 < alpha < 1 and latency_margin >= 1, got "
                 f"{self.min_samples}, {self.alpha} and {self.latency_margin}"
+            )
+        if not 0 < self.fail_alpha < 1 or self.error_rate_fail_pct >= 100:
+            raise ConfigError(
+                f"need 0 < fail_alpha < 1 and error_rate_fail_pct < 100, got "
+                f"{self.fail_alpha} and {self.error_rate_fail_pct}"
             )
 
 
@@ -88,6 +99,7 @@ def judge(
     min_samples: int,
     alpha: float = 0.05,
     latency_margin: float = 1.2,
+    fail_alpha: float = FAIL_ALPHA,
 ) -> Judgement:
     """Judge one analysis interval of a canary against the stable version.
 
@@ -99,8 +111,11 @@ def judge(
       test) or latencies (latency test). Comparison can only turn a breached latency
       threshold into FAIL or flag a relative slowdown; a canary meeting every absolute threshold
       passes even when stable has no data, and a reason says no comparison was made.
-    * Errors: FAIL when the canary error rate > ``error_rate_fail_pct`` and its Wilson
-      95 % lower bound is too (MARGINAL when only the point estimate is). At or above
+    * Errors: FAIL when the canary error rate > ``error_rate_fail_pct`` and the exact
+      one-sided binomial test says the true rate is above it with p < ``fail_alpha``
+      (MARGINAL when only the point estimate is). The bar is high because every
+      interval is a new look at the same step: at the 95 % a single look would use,
+      a canary erring at 3 % was rolled back by a 2-in-10 window. At or above
       ``error_rate_pass_pct`` (promotion needs strictly below) and not over the
       rollback threshold: MARGINAL, with the one-sided exact test (Fisher) against
       stable in the reason (the runbook withholds promotion there; it does not roll
@@ -116,7 +131,7 @@ def judge(
         ConfigError: The thresholds contradict each other or are out of range.
     """
     limits = _Limits(error_rate_fail_pct, error_rate_pass_pct, latency_p95_ms_max,
-                     min_samples, alpha, latency_margin)
+                     min_samples, alpha, latency_margin, fail_alpha)
     limits.check()
     values: dict[str, Value] = {**vars(limits)}
     values.update(_window_values("canary", canary))
@@ -155,16 +170,19 @@ def _error_findings(canary: Window, stable: Window, limits: _Limits,
         values["error_p_value"] = errors_greater(canary.errors, canary.requests,
                                                  stable.errors, stable.requests)
     if rate > limits.error_rate_fail_pct:
-        low = 100 * wilson_lower_bound(canary.errors, canary.requests)
-        values["canary_error_rate_low_pct"] = low
-        if low > limits.error_rate_fail_pct:
+        fail_pct = limits.error_rate_fail_pct
+        p_above = rate_above(canary.errors, canary.requests, fail_pct / 100)
+        values["error_fail_p_value"] = p_above
+        values["canary_error_rate_low_pct"] = 100 * wilson_lower_bound(
+            canary.errors, canary.requests)
+        test = f"exact one-sided p={p_above:.2g} that it is at most {_num(fail_pct)} %"
+        if p_above < limits.fail_alpha:
             return [(Verdict.FAIL, f"canary error rate {_num(rate)} % > rollback threshold "
-                                   f"{_num(limits.error_rate_fail_pct)} % (at least "
-                                   f"{_num(low)} % at 95 % confidence)")]
+                                   f"{_num(fail_pct)} % ({test}, < {limits.fail_alpha:g})")]
         return [(Verdict.MARGINAL, f"canary error rate {_num(rate)} % > rollback threshold "
-                                   f"{_num(limits.error_rate_fail_pct)} %, but over "
-                                   f"{canary.requests} requests it may be as low as "
-                                   f"{_num(low)} % (95 % confidence): not yet a rollback")]
+                                   f"{_num(fail_pct)} %, but {canary.errors} errors in "
+                                   f"{canary.requests} requests do not show it yet ({test}, "
+                                   f">= {limits.fail_alpha:g}): not yet a rollback")]
     if rate < limits.error_rate_pass_pct:
         return [(Verdict.PASS, f"canary error rate {_num(rate)} % < promotion threshold "
                                f"{_num(limits.error_rate_pass_pct)} %")]

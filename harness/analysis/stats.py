@@ -8,6 +8,8 @@
   two-proportion z-test, whose normal approximation is poor at the counts an analysis
   interval holds: one 5xx in 27 canary requests against none in 267 was "significant"
   (p 0.003) by the z-test and is not by the exact test (p 0.09).
+* Error rate against the rollback threshold: the exact one-sided binomial test
+  (``scipy.stats.binomtest``), valid at the handful of requests a 1 s window holds.
 
 scipy is imported on first use: the engine's other commands do not pay for it.
 """
@@ -92,6 +94,23 @@ def errors_greater(x1: int, n1: int, x2: int, n2: int) -> float:
     if not (0 <= x1 <= n1 and 0 <= x2 <= n2):
         raise StatsError(f"errors must be within [0, requests], got {x1}/{n1} and {x2}/{n2}")
     return _p(fisher_exact([[x1, n1 - x1], [x2, n2 - x2]], alternative="greater").pvalue)
+
+
+def rate_above(events: int, trials: int, rate: float) -> float:
+    """One-sided exact p-value that the true proportion of ``events`` exceeds ``rate``:
+    the binomial test of H0 "proportion <= rate" (``scipy.stats.binomtest``).
+
+    Raises:
+        StatsError: No trials, events outside [0, trials], or a rate outside (0, 1).
+    """
+    from scipy.stats import binomtest
+
+    if trials <= 0 or not 0 <= events <= trials:
+        raise StatsError(f"the rate test needs 0 <= events <= trials and trials > 0, "
+                         f"got {events}/{trials}")
+    if not 0 < rate < 1:
+        raise StatsError(f"the rate tested against must be in (0, 1), got {rate}")
+    return _p(binomtest(events, trials, rate, alternative="greater").pvalue)
 
 
 def _p(value: float) -> float:

@@ -128,9 +128,42 @@ def test_worst_finding_wins_and_reasons_are_worst_first() -> None:
 
 
 def test_reason_numbers_are_readable() -> None:
-    canary = Window(requests=1000, errors=72, latencies_ms=[100.0] * 1000)
+    canary = Window(requests=1000, errors=82, latencies_ms=[100.0] * 1000)
     assert run(canary, STABLE).reasons[0].startswith(
-        "canary error rate 7.2 % > rollback threshold 5 % (at least 5.97 %")
+        "canary error rate 8.2 % > rollback threshold 5 % (exact one-sided p=1.2e-05 "
+        "that it is at most 5 %, < 0.001)")
+
+
+def test_two_errors_in_ten_requests_are_not_yet_a_rollback() -> None:
+    # what a canary erring at 3 % shows one window in thirty: the Wilson 95 % bound
+    # (6.6 %) said FAIL and rolled it back
+    result = run(Window(requests=10, errors=2, latencies_ms=[100.0] * 10), STABLE,
+                 min_samples=5)
+    assert result.verdict is Verdict.MARGINAL, result.reasons
+    assert "2 errors in 10 requests do not show it yet" in result.reasons[0]
+    assert 0.05 < float(result.values["error_fail_p_value"]) < 0.1
+
+
+def test_a_canary_answering_only_errors_fails_on_its_first_five_requests() -> None:
+    result = run(Window(requests=5, errors=5, latencies_ms=[100.0] * 5), STABLE,
+                 min_samples=5)
+    assert result.verdict is Verdict.FAIL, result.reasons
+
+
+def test_a_canary_erring_at_three_percent_is_not_rolled_back_in_a_thousand_looks() -> None:
+    draws = random.Random(3)
+    fails = 0
+    for _ in range(1000):
+        n = draws.choice((5, 10, 20, 40, 80, 160))
+        errors = sum(draws.random() < 0.03 for _ in range(n))
+        window_ = Window(requests=n, errors=errors, latencies_ms=[100.0] * n)
+        fails += run(window_, STABLE, min_samples=5).verdict is Verdict.FAIL
+    assert fails <= 2, f"{fails} of 1000 looks rolled back a canary erring at 3 %"
+
+
+def test_fail_alpha_out_of_range_is_refused() -> None:
+    with pytest.raises(ConfigError, match="fail_alpha"):
+        run(window(2), STABLE, fail_alpha=0.0)
 
 
 @pytest.mark.parametrize(
@@ -152,7 +185,7 @@ def test_a_rollback_on_errors_needs_confidence_not_two_unlucky_requests() -> Non
     noisy = Window(requests=30, errors=2, latencies_ms=[100.0] * 30)  # 6.7 %, by chance
     verdict = run(noisy, STABLE, min_samples=10)
     assert verdict.verdict is Verdict.MARGINAL, verdict.reasons
-    assert "may be as low as" in verdict.reasons[0]
+    assert "do not show it yet" in verdict.reasons[0]
     broken = Window(requests=32, errors=10, latencies_ms=[100.0] * 32)  # a 30 % fault
     assert run(broken, STABLE, min_samples=10).verdict is Verdict.FAIL
 
