@@ -70,6 +70,10 @@ def green_untouched(samples: list[JobSample], expected_jobs: dict[str, str], *,
                     excused: Sequence[tuple[float, float]] = ()) -> CheckResult:
     """Same job ids, RUNNING in every sample, no restarts, record counts kept advancing.
 
+    A statement FINISHED in every sample is a bounded one that had ended before the
+    deployment began: untouched. One that was RUNNING and FINISHED later is not: a
+    stop with a savepoint ends a job FINISHED too.
+
     ``excused`` are (start, end) times of injected faults: a restart, a state other than
     RUNNING or a record count reset (a job restored from its checkpoint) seen then is the
     fault's doing and reported as excused, not as the deployment touching the statement.
@@ -90,8 +94,13 @@ def green_untouched(samples: list[JobSample], expected_jobs: dict[str, str], *,
             problems.append(f"{name}: only {len(seen)} samples")
             continue
         problems += [f"{name}: job {s.job_id} != {job_id}" for s in seen if s.job_id != job_id]
+        if all(s.state == "FINISHED" for s in seen):
+            continue  # a bounded statement that had ended before the deployment began
         for s in seen:
-            if s.state != "RUNNING":
+            if s.state == "FINISHED" and s is seen[-1]:
+                problems.append(f"{name}: FINISHED at {s.ts:.1f}, RUNNING when the "
+                                "deployment began (stopped by it, perhaps with a savepoint)")
+            elif s.state != "RUNNING":
                 (excused_seen if during_fault(s) and s is not seen[-1] else problems).append(
                     f"{name}: {s.state} at {s.ts:.1f}")
         restarts = seen[0].restarts

@@ -212,6 +212,11 @@ class FlinkDeployer:
 
     def _retire(self, name: str) -> None:
         statement = self.statements[name]
+        if statement.job_id and self.rest.job(statement.job_id).state == "FINISHED":
+            # a bounded statement that ended: nothing to stop, and its table keeps what it
+            # wrote, so a rollback switches back to it without resuming anything
+            self.events.emit("statement_finished", statement=name, job_id=statement.job_id)
+            return
         if not self.savepoint_dir or not statement.job_id:
             self.stop(name)
             return

@@ -1,9 +1,11 @@
 """Settled data: every statement consumed all of its Kafka input and checkpointed it.
 
-A job is *settled* when it is RUNNING with all tasks running, each Kafka partition its
-sources read is consumed up to the partition's end offset now, no open transaction holds
-records of those partitions back, and a checkpoint of the job COMPLETED that was
-triggered after the pass that first saw it caught up (at those end offsets). Sinks flush
+A job is *settled* when it FINISHED (a bounded statement: it read all of its input and
+committed its sinks on its final checkpoint), or when it is RUNNING with all tasks
+running, each Kafka partition its sources read is consumed up to the partition's end
+offset now, no open transaction holds records of those partitions back, and a
+checkpoint of the job COMPLETED that was triggered after the pass that first saw it
+caught up (at those end offsets). Sinks flush
 (at-least-once) or commit (exactly-once) on checkpoint, so what a settled job read is in
 its sinks. :meth:`Settler.wait` repeats passes up to a fixed point.
 
@@ -147,7 +149,9 @@ class Settler:
         for name, jid in jobs.items():
             job, mem = overview.get(jid), self._jobs.setdefault(jid, _Job())
             state, tasks = (job["state"], job["tasks"]) if job else ("unknown to the cluster", {})
-            if state != "RUNNING":
+            if state == "FINISHED":  # a bounded statement that ended wrote all it read
+                pass
+            elif state != "RUNNING":
                 blocked[name] = ("not-running", f"{name} (job {jid}) is {state}")
             elif tasks.get("running") != tasks.get("total"):
                 blocked[name] = ("tasks", f"{name}: {tasks.get('running')}/"

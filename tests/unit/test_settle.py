@@ -465,3 +465,13 @@ def test_a_job_that_stays_down_ends_the_wait_long_before_the_timeout():
     with pytest.raises(SettleTimeout, match="bad record"):
         settler.wait({"src_x": "j1"}, timeout_s=600, interval_s=0.01, down_grace_s=0.3)
     assert time.monotonic() - started < 5
+
+
+def test_a_bounded_job_that_finished_is_settled_beside_a_caught_up_one():
+    # INSERT ... VALUES seeds end FINISHED: they wrote all they will and have no source
+    # metrics to read; a streaming job beside them still has to prove its checkpoint
+    rest = FakeRest({"seed": one_job({}, state="FINISHED"), "j1": one_job({0: 4})})
+    settler = Settler(rest, "unused", offsets=FakeOffsets({("ns.src", 0): ends(5)}))
+    first = settler.status({"seed_rows": "seed", "fct_y": "j1"})
+    assert "seed_rows" not in first.waiting_on and first.waiting_on
+    assert settler.status({"seed_rows": "seed"}).settled

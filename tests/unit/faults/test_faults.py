@@ -234,3 +234,18 @@ def test_only_infrastructure_faults_excuse_restarts(tmp_path: Path) -> None:
     assert plan.excused() == []
     window = plan.runner.run(RecordingFault(FaultSpec("process", "kafka", "kill")))
     assert plan.excused() == [(window.started, window.ended + 5.0)]
+
+
+def test_a_bounded_green_statement_that_had_finished_is_untouched() -> None:
+    ended = [(1.0, "FINISHED", 0, 4), (2.0, "FINISHED", 0, 4), (3.0, "FINISHED", 0, 4)]
+    result = green_untouched(_samples(ended), {"green": "j1"})
+    assert result.ok, result.evidence
+
+
+def test_a_green_statement_stopped_with_a_savepoint_during_the_deployment_fails() -> None:
+    # stop-with-savepoint ends a streaming job FINISHED: that is the deployment touching it
+    stopped = [(1.0, "RUNNING", 0, 10), (2.0, "RUNNING", 0, 20), (3.0, "FINISHED", 0, 20)]
+    result = green_untouched(_samples(stopped), {"green": "j1"})
+    assert not result.ok
+    assert any("FINISHED at 3.0, RUNNING when the deployment began" in p
+               for p in result.evidence["problems"]), result.evidence
