@@ -146,8 +146,10 @@ def v1_v2_parity(expect: SinkExpectation, v1: SinkSnapshot, v2: SinkSnapshot, *,
     """Parity on the untouched columns (keys included), and every new column present."""
     untouched = [c for c in expect.columns if c in v2_columns and c not in changed]
     compared = untouched or expect.key
+    written = ([r for _, r in v1.records if r is not None],
+               [r for _, r in v2.records if r is not None]) if v1.upsert and v2.upsert else None
     result = parity(v1.rows(), v2.rows(), key=expect.key[0] if len(expect.key) == 1
-                    else expect.key, columns=compared, name=expect.table)
+                    else expect.key, columns=compared, name=expect.table, written=written)
     results = [CheckResult(result.name, result.ok, result.summary,
                            {**result.evidence, "compared": compared,
                             "not_compared (changed by the change)": sorted(changed)})]

@@ -41,6 +41,7 @@ from harness.strategy.bluegreen_checks import (
     serving_check,
     sink_checks,
     tables_of,
+    unfed,
 )
 from harness.strategy.bluegreen_setup import BlueGreenInputError, PreparedRun
 from harness.strategy.bluegreen_state import STATE_FILE, BlueGreenOutcome, BlueGreenState
@@ -183,7 +184,8 @@ class BlueGreenRun:
                          failed=sum(s.failed for s in fed))
         self._add([green_untouched(
             watcher.samples, {s.name: self._v1_jobs.get(s.name, "") for s in green},
-            excused=self.faults.excused() if self.faults else ())], stage="v2")
+            excused=self.faults.excused() if self.faults else (),
+            unfed=unfed(self.prepared, [s.name for s in green]))], stage="v2")
         return "v2_settled"
 
     def _check_both(self) -> str:

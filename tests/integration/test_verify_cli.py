@@ -10,7 +10,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from fixtures.reference import sentiment_pipelines
+from fixtures.reference import seeded_pipelines, sentiment_pipelines
 from tests.integration.run_root import private_run_root
 
 CUTOVER = [sys.executable, "-m", "harness.cli"]
@@ -38,3 +38,26 @@ def test_verify_of_a_lossy_release_exits_1_with_the_missing_keys(tmp_path):
     assert Path(outcome["report"]).is_file()
     junit = ET.parse(outcome["junit"]).getroot()
     assert junit.find(".//failure") is not None
+
+
+def test_verify_of_a_product_filled_by_seeds_settles_and_passes(tmp_path):
+    """Sources filled by INSERT ... VALUES end FINISHED and nothing is fed: the run must
+    settle on them, keep them as untouched green statements, and tell keys whose last
+    upsert depends on read order from a difference (shaped like shift_left's own test
+    project, where this ended in a settle timeout)."""
+    pipelines = seeded_pipelines(tmp_path)
+    with private_run_root() as run_root:
+        done = subprocess.run(
+            [*CUTOVER, "verify", "bluegreen", str(pipelines), "--from", "main", "--to",
+             "seeded_tier", "--then", "promote-rollback", "--json",
+             "--results", str(tmp_path / "results"), f"--run-root={run_root}"],
+            capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    outcome = json.loads(done.stdout)
+    assert [r["new_name"] for r in outcome["plan"]["redeploy"]] == [
+        "int_shoppers_v2", "fct_last_basket_v2"]
+    checks = {c["name"]: c for c in outcome["checks"]}
+    green = checks["v2:green_untouched"]
+    assert green["evidence"]["statements"] == ["int_baskets", "src_baskets", "src_shoppers"]
+    assert checks["promoted:promoted"]["ok"] and checks["rolled_back:rolled_back"]["ok"]
+    assert "src_shoppers is filled with literal VALUES (a seed)" in done.stdout

@@ -249,3 +249,10 @@ def test_a_green_statement_stopped_with_a_savepoint_during_the_deployment_fails(
     assert not result.ok
     assert any("FINISHED at 3.0, RUNNING when the deployment began" in p
                for p in result.evidence["problems"]), result.evidence
+
+
+def test_a_green_statement_reading_only_seeds_need_not_advance() -> None:
+    idle = [(1.0, "RUNNING", 0, 6), (2.0, "RUNNING", 0, 6), (3.0, "RUNNING", 0, 6)]
+    assert green_untouched(_samples(idle), {"green": "j1"}, unfed=["green"]).ok
+    stalled = green_untouched(_samples(idle), {"green": "j1"})
+    assert stalled.evidence["problems"] == ["green: record count did not advance (6)"]
