@@ -3,7 +3,8 @@
 The producer is idempotent with ``acks=all``, so an acknowledged record is written exactly
 once to all in-sync replicas: the ledger's acknowledged records are what a correct pipeline
 must reflect. Values are JSON (``json.dumps(record, default=str)``) and the key is
-``str(record[key_field])``.
+``str(record[key_field])``, unless ``encode_value`` and ``encode_key`` say otherwise (Avro
+through the registry: :mod:`harness.data.encoding`); the ledger keeps the key's text.
 
 :meth:`KafkaInjector.send` produces a batch and waits for it; :meth:`KafkaInjector.start`
 keeps producing from a background thread (e.g. during a deployment) until
@@ -163,8 +164,12 @@ class KafkaInjector:
                  rate_per_s: float | None = None, producer_config: dict[str, Any] | None = None,
                  producer_factory: Callable[[dict[str, Any]], ProducerLike] | None = None,
                  flush_timeout_s: float = 60.0, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 encode_value: Callable[[Record], bytes] | None = None,
+                 encode_key: Callable[[Record], bytes] | None = None) -> None:
         self.topic, self.ledger, self.key_field = topic, ledger, key_field
+        self._encode_value = encode_value or (lambda r: json.dumps(r, default=str).encode())
+        self._encode_key = encode_key
         self.rate_per_s = rate_per_s
         self.flush_timeout_s = flush_timeout_s
         self.config = _producer_config(bootstrap_servers, producer_config)
@@ -271,13 +276,14 @@ class KafkaInjector:
     def _produce(self, record: Record, tally: _Tally) -> None:
         """Hand one record to the producer; it is in the ledger before it can be delivered."""
         key = self._key(record)
-        value = json.dumps(record, default=str).encode()
+        value = self._encode_value(record)
+        key_bytes = self._encode_key(record) if self._encode_key else key.encode()
         self.ledger.sent(self.topic, key, record)
         tally.count("sent")
         callback = self._on_delivery(key, tally)
         while True:
             try:
-                self._producer.produce(self.topic, value=value, key=key.encode(),
+                self._producer.produce(self.topic, value=value, key=key_bytes,
                                        on_delivery=callback)
                 break
             except BufferError:  # local queue full: serve deliveries to make room

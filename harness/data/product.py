@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from harness.data.encoding import RecordEncoding
 from harness.data.generator import RecordGenerator, ValueFactory
 from harness.data.injector import InjectionStats, KafkaInjector
 from harness.data.ledger import Ledger
@@ -114,8 +115,10 @@ class ProductData:
     """
 
     def __init__(self, plan: DataPlan, *, bootstrap_servers: str,
-                 topic_of: Callable[[str], str], seed: int, ledger: Ledger | None = None) -> None:
+                 topic_of: Callable[[str], str], seed: int, ledger: Ledger | None = None,
+                 encodings: Mapping[str, RecordEncoding] | None = None) -> None:
         self.plan, self.bootstrap_servers, self.topic_of = plan, bootstrap_servers, topic_of
+        self.encodings = dict(encodings or {})  # source -> how it is written (default JSON)
         self.seed = seed
         self.ledger = ledger or Ledger()
         self.rng = random.Random(seed)
@@ -149,8 +152,10 @@ class ProductData:
         return draw
 
     def injector(self, table: str, *, rate_per_s: float | None = None) -> KafkaInjector:
+        encoding = self.encodings.get(table, RecordEncoding())
         return KafkaInjector(self.bootstrap_servers, self.topic_of(table), ledger=self.ledger,
-                             key_field=self.plan.source(table).key, rate_per_s=rate_per_s)
+                             key_field=self.plan.source(table).key, rate_per_s=rate_per_s,
+                             encode_value=encoding.value, encode_key=encoding.key)
 
     def next_records(self, table: str, count: int) -> list[Record]:
         """``count`` new records of ``table``, plus the dedup duplicates its plan asks for."""

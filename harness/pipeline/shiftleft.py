@@ -26,9 +26,10 @@ from harness.pipeline.lexer import SqlStatement, split_statements, statement_kin
 from harness.pipeline.model import PipelineModel, TableStatement
 from harness.pipeline.sqlrefs import created_table
 
+# seeds: tables filled by INSERT ... VALUES, a layer some projects add below the sources
 LAYER_DIRS = {"sources": "source", "intermediates": "intermediate", "facts": "fact",
-              "dimensions": "dimension", "views": "view"}
-_TYPES = {**LAYER_DIRS, **{layer: layer for layer in LAYER_DIRS.values()}}
+              "dimensions": "dimension", "views": "view", "seeds": "source"}
+_TYPES = {**LAYER_DIRS, **{layer: layer for layer in LAYER_DIRS.values()}, "seed": "source"}
 _DEFINITION_FIX = ("fix it, or regenerate it with `shift_left pipeline build-metadata` "
                    "(the file is optional: deleting it also works)")
 _INVENTORY_FIX = ("fix it, or rebuild it with `shift_left table build-inventory` "

@@ -43,7 +43,11 @@ from harness.strategy.bluegreen_checks import (
     tables_of,
     unfed,
 )
-from harness.strategy.bluegreen_setup import BlueGreenInputError, PreparedRun
+from harness.strategy.bluegreen_setup import (
+    BlueGreenInputError,
+    PreparedRun,
+    source_encodings,
+)
 from harness.strategy.bluegreen_state import STATE_FILE, BlueGreenOutcome, BlueGreenState
 from harness.strategy.fault_checks import fault_checks
 from harness.strategy.fault_plan import FaultPlan
@@ -92,7 +96,8 @@ class BlueGreenRun:
         self.data = ProductData(prepared.data, bootstrap_servers=deployer.target
                                 .bootstrap_servers, topic_of=self._source_topic,
                                 seed=prepared.spec.seed,
-                                ledger=Ledger(self.workdir / "ledger.jsonl"))
+                                ledger=Ledger(self.workdir / "ledger.jsonl"),
+                                encodings=source_encodings(prepared, deployer))
         self.reader = SinkReader(deployer)
         self.settler = Settler(self.rest, deployer.target.bootstrap_servers)
         self._started = time.monotonic()

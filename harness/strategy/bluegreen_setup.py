@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from harness.data.encoding import EncodingError, RecordEncoding, encoding_for
 from harness.data.plan import DataPlan, plan_data
 from harness.data.schema import primary_key_from_ddl
 from harness.errors import CutoverError
+from harness.pipeline.ddl import parse_create_table
 from harness.pipeline.dialect import with_rowtime
 from harness.pipeline.gitrefs import models_between
 from harness.pipeline.inserts import require_matching_widths
@@ -27,6 +29,9 @@ from harness.pipeline.tablelist import (
     read_table_list,
     require_coverage,
 )
+
+if TYPE_CHECKING:
+    from harness.deploy.flink import FlinkDeployer
 
 THEN = ("promote", "rollback", "promote-rollback")
 
@@ -126,12 +131,33 @@ def _not_fed_by_kafka(model: PipelineModel, name: str) -> str | None:
     if "debezium" in ddl:
         return ("it is a CDC topic (a Debezium format); its rows come from PostgreSQL "
                 "through Debezium, not from synthetic Kafka records")
-    if "avro" in ddl:
-        where = model.tables[name].ddl_path or name
-        return (f"its DDL ({where}) reads Avro through the registry, and cutover writes "
-                "synthetic records as JSON; declare the raw topic with 'value.format' = "
-                "'json-registry' for the test, or leave its DDL out (cutover infers one)")
     return None
+
+
+def source_encodings(prepared: PreparedRun, deployer: FlinkDeployer) \
+        -> dict[str, RecordEncoding]:
+    """How each fed source is written: in the formats its adapted DDL reads (JSON, or
+    Avro through the registry, keys included).
+
+    Raises:
+        BlueGreenInputError: A source's format or column types cannot be written.
+    """
+    encodings = {}
+    for source in prepared.data.sources:
+        ddl = deployer.ddl_of(prepared.v1, source.table)
+        if not ddl:
+            continue  # inferred: a JSON table cutover declares itself
+        adapted = deployer.adapt(ddl)
+        table = parse_create_table(adapted.sql)
+        try:
+            encodings[source.table] = encoding_for(
+                dict(table.options or ()) if table else {}, source.columns,
+                topic=adapted.topic or deployer.topic(source.table),
+                registry_url=deployer.target.schema_registry_url)
+        except EncodingError as exc:
+            where = prepared.v1.tables[source.table].ddl_path or source.table
+            raise BlueGreenInputError(f"{where}: {exc}") from exc
+    return encodings
 
 
 def needs_registry(prepared: PreparedRun) -> bool:

@@ -10,7 +10,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from fixtures.reference import seeded_pipelines, sentiment_pipelines
+from fixtures.reference import seeded_pipelines, sentiment_pipelines, visits_pipelines
 from tests.integration.run_root import private_run_root
 
 CUTOVER = [sys.executable, "-m", "harness.cli"]
@@ -61,3 +61,22 @@ def test_verify_of_a_product_filled_by_seeds_settles_and_passes(tmp_path):
     assert green["evidence"]["statements"] == ["int_baskets", "src_baskets", "src_shoppers"]
     assert checks["promoted:promoted"]["ok"] and checks["rolled_back:rolled_back"]["ok"]
     assert "src_shoppers is filled with literal VALUES (a seed)" in done.stdout
+
+
+def test_verify_of_a_product_whose_raw_topic_is_avro_feeds_it_in_avro(tmp_path):
+    """Confluent Cloud declares tables Avro through the registry by default: the raw
+    topic's keys and values are written in the Confluent wire format, with schemas
+    registered from its DDL, and every acknowledged key reaches the intermediate."""
+    pipelines = visits_pipelines(tmp_path)
+    with private_run_root() as run_root:
+        done = subprocess.run(
+            [*CUTOVER, "verify", "bluegreen", str(pipelines), "--from", "main", "--to",
+             "visits_last_day", "--then", "rollback", "--records", "300", "--json",
+             "--results", str(tmp_path / "results"), f"--run-root={run_root}"],
+            capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    checks = {c["name"]: c for c in json.loads(done.stdout)["checks"]}
+    lost = checks["v1:nothing_lost(int_visits)"]
+    assert lost["ok"] and lost["evidence"]["expected"] >= 300, lost
+    assert checks["v1_v2:new_columns_present(fct_shopper_visits_v2)"]["ok"]
+    assert checks["v2:green_untouched"]["evidence"]["statements"] == ["int_visits"]

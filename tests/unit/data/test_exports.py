@@ -1,6 +1,6 @@
 import harness.data
 
-MODULES = {"generator", "injector", "ledger", "plan", "postgres_writer", "product", "schema",
+MODULES = {"encoding", "generator", "injector", "ledger", "plan", "postgres_writer", "product", "schema",
            "write_loop"}
 
 

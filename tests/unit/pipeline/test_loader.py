@@ -111,3 +111,17 @@ def test_missing_or_empty_folder(tmp_path):
         load_pipeline(tmp_path / "nope")
     with pytest.raises(PipelineError, match=r"no \.sql files under"):
         load_pipeline(tmp_path)
+
+
+def test_a_seeds_folder_and_type_seed_are_sources(tmp_path):
+    pipelines = _shift_left(tmp_path)
+    seed = pipelines / "seeds" / "raw_z"
+    (seed / "sql-scripts").mkdir(parents=True)
+    (seed / "sql-scripts" / "ddl.raw_z.sql").write_text(
+        "CREATE TABLE raw_z (id STRING, PRIMARY KEY (id) NOT ENFORCED)")
+    (seed / "sql-scripts" / "dml.raw_z.sql").write_text("INSERT INTO raw_z VALUES ('a');")
+    (seed / "pipeline_definition.json").write_text(json.dumps(
+        {"table_name": "raw_z", "type": "seed", "parents": [], "children": []}))
+    model = load_pipeline(pipelines)
+    assert model.tables["raw_z"].layer == "source"
+    assert not [w for w in model.warnings if "unknown type" in w], model.warnings
