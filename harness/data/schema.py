@@ -81,8 +81,10 @@ _TOKEN = re.compile(r"""
     | (?P<other>.)
 """, re.VERBOSE | re.DOTALL)
 _ANGLE_TYPES = {"ARRAY", "MAP", "ROW", "MULTISET"}
+# DEFAULT is no Flink SQL, but projects write it (`x DECIMAL(15,2) DEFAULT 0.0`): it
+# ends the type, so a type copied into an inferred DDL does not carry it along
 _CONSTRAINT_WORDS = {"NOT", "NULL", "METADATA", "COMMENT", "PRIMARY", "VIRTUAL",
-                     "CONSTRAINT"}
+                     "CONSTRAINT", "DEFAULT"}
 _ALIASES = {"INTEGER": "INT", "NUMERIC": "DECIMAL", "DEC": "DECIMAL", "CHARACTER": "CHAR"}
 
 

@@ -39,14 +39,15 @@ class PreflightProblem:
         return f"{self.location}: {self.statement} ({self.version}): {self.message}"
 
 
-Row = tuple[str, str, str, Path | None, str]  # name, adapted DDL, DML, file, file's text
+# name, adapted DDL, DML, the DML's file, its text as written, the DDL's file, its text
+Row = tuple[str, str, str, Path | None, str, Path | None, str]
 
 
 def preflight(session: SqlGatewaySession, v1: list[Row], v2: list[Row]) \
         -> list[PreflightProblem]:
-    """Register and EXPLAIN ``(name, adapted DDL, DML, file, file's text)`` of v1, then of
-    v2. The file's text is the statement as written (before a v2 rename), to find the
-    line Flink names in its file.
+    """Register and EXPLAIN the :data:`Row` of each table of v1, then of v2. The texts
+    are the statements as written (before a v2 rename, before adaptation), to find the
+    line Flink names in their files.
 
     A table whose DDL Flink refuses is reported, and its statement is not explained (the
     refusal would only repeat). Statements are explained in the order given (parents
@@ -55,10 +56,11 @@ def preflight(session: SqlGatewaySession, v1: list[Row], v2: list[Row]) \
     problems: list[PreflightProblem] = []
     for version, statements in (("v1", v1), ("v2", v2)):
         refused: set[str] = set()
-        for name, ddl, _, path, _ in statements:
-            if ddl and not _ok(session, ddl, name, version, path, problems, what="DDL"):
+        for name, ddl, _, _, _, ddl_path, ddl_written in statements:
+            if ddl and not _ok(session, ddl, name, version, ddl_path, problems, what="DDL",
+                               text=ddl_written or ddl):
                 refused.add(name)
-        for name, _, dml, path, written in statements:
+        for name, _, dml, path, written, _, _ in statements:
             if dml and name not in refused:
                 _ok(session, f"EXPLAIN {dml}", name, version, path, problems, what="DML",
                     text=written or dml)
@@ -84,7 +86,8 @@ def _location(path: Path | None, statement: str, message: str, what: str) -> str
     found = _POSITION.search(message)
     line = int(found.group(1)) if found else 1
     if path is None:
-        return f"<{what} without a file>:{line}"
+        return f"<{what} cutover inferred>:{line}" if what == "DDL" else \
+            f"<{what} without a file>:{line}"
     try:
         text = Path(path).read_text()
     except OSError:
@@ -106,13 +109,17 @@ def _file_of(model: PipelineModel, name: str) -> Path | None:
 def statements_of(model: PipelineModel, ddl_of: dict[str, str]) -> list[Row]:
     """The rows of each table of ``model``, parents first."""
     return [(name, ddl_of.get(name, ""), model.tables[name].dml, _file_of(model, name),
-             model.tables[name].dml) for name in model.topological_order()]
+             model.tables[name].dml, model.tables[name].ddl_path, model.tables[name].ddl)
+            for name in model.topological_order()]
 
 
 def plan_statements(plan: ImpactPlan, ddl_of: dict[str, str], v2: PipelineModel) -> list[Row]:
     """The rows of the plan's new versions, located in the files of ``v2``."""
+    tables = v2.tables
     return [(r.new_name, ddl_of.get(r.new_name, ""), r.dml, _file_of(v2, r.table),
-             v2.tables[r.table].dml if r.table in v2.tables else "") for r in plan.redeploy]
+             tables[r.table].dml if r.table in tables else "",
+             tables[r.table].ddl_path if r.table in tables else None,
+             tables[r.table].ddl if r.table in tables else "") for r in plan.redeploy]
 
 
 def preflight_check(problems: list[PreflightProblem], *, statements: int) -> CheckResult:
@@ -148,8 +155,8 @@ def flink_accepts(deployer: FlinkDeployer, v1: PipelineModel, v2: PipelineModel,
 
     v1_ddl = {n: adapted(n, deployer.ddl_of(v1, n), v1.tables[n].ddl_path)
               for n in v1.topological_order()}
-    v2_ddl = {r.new_name: adapted(r.new_name, r.ddl, _file_of(v2, r.table))
-              for r in plan.redeploy}
+    v2_ddl = {r.new_name: adapted(r.new_name, r.ddl, v2.tables[r.table].ddl_path
+                                  if r.table in v2.tables else None) for r in plan.redeploy}
     v1_rows, v2_rows = statements_of(v1, v1_ddl), plan_statements(plan, v2_ddl, v2)
     with SqlGatewaySession(deployer.gateway_url, name="cutover-preflight") as session:
         problems += preflight(session, v1_rows, v2_rows)

@@ -49,7 +49,9 @@ def likely_fix(get: Getter, name: str, kind: str, jid: str, first: SettleStatusL
                  then.get(tp)]
         return (f"job {name}'s source is not reading {stuck[0]} (its position did not "
                 "move): check its TaskManager log, backpressure and the topic" if stuck
-                else f"job {name} reads, but slower than its input: give it more time")
+                else f"job {name} reads, but slower than its input: give it more time "
+                "(`--settle-timeout-s`; `settle_timeout_s=` of factories.bluegreen) or "
+                "less data (`--records`)")
     return {"no-source-metrics": f"job {name} reports no Kafka source metrics: does it "
                                  "read Kafka, and were its splits assigned?",
             "checkpoint": f"job {name} completed no checkpoint after catching up: is "

@@ -1,7 +1,7 @@
 import harness.data
 
-MODULES = {"encoding", "generator", "injector", "ledger", "plan", "postgres_writer", "product", "schema",
-           "write_loop"}
+MODULES = {"encoding", "generator", "injector", "ledger", "plan", "postgres_writer", "product",
+           "schema", "write_loop"}
 
 
 def test_public_names_are_exported_deliberately():

@@ -111,3 +111,11 @@ def test_nested_types_parse_recursively():
 def test_bad_types(text):
     with pytest.raises(SchemaError):
         parse_type(text)
+
+
+def test_a_default_clause_ends_the_type() -> None:
+    # not Flink SQL, but written in projects; an inferred DDL copying the type must not
+    # carry it along
+    (x, y) = columns_from_ddl("CREATE TABLE t (x DECIMAL(15,2) DEFAULT 0.0, "
+                              "y BOOLEAN DEFAULT TRUE)")
+    assert (x.type, y.type) == ("DECIMAL(15, 2)", "BOOLEAN")
