@@ -16,14 +16,20 @@ from tests.integration.run_root import private_run_root
 CUTOVER = [sys.executable, "-m", "harness.cli"]
 
 
-def test_verify_of_a_lossy_release_exits_1_with_the_missing_keys(tmp_path):
-    pipelines = sentiment_pipelines(tmp_path)
+def verify(tmp_path, pipelines, to_ref, then, *options):
+    """`cutover verify bluegreen PIPELINES --from main --to TO_REF --then THEN --json`,
+    on a stack of its own, results under ``tmp_path``."""
     with private_run_root() as run_root:
-        done = subprocess.run(
+        return subprocess.run(
             [*CUTOVER, "verify", "bluegreen", str(pipelines), "--from", "main", "--to",
-             "mutant_drops_rows", "--then", "rollback", "--records", "300", "--json",
+             to_ref, "--then", then, *options, "--json",
              "--results", str(tmp_path / "results"), f"--run-root={run_root}"],
             capture_output=True, text=True, timeout=600, check=False)
+
+
+def test_verify_of_a_lossy_release_exits_1_with_the_missing_keys(tmp_path):
+    done = verify(tmp_path, sentiment_pipelines(tmp_path), "mutant_drops_rows", "rollback",
+                  "--records", "300")
     assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-3000:]
     outcome = json.loads(done.stdout)
     assert outcome["outcome"] == "failed"
@@ -45,13 +51,7 @@ def test_verify_of_a_product_filled_by_seeds_settles_and_passes(tmp_path):
     settle on them, keep them as untouched green statements, and tell keys whose last
     upsert depends on read order from a difference (shaped like shift_left's own test
     project, where this ended in a settle timeout)."""
-    pipelines = seeded_pipelines(tmp_path)
-    with private_run_root() as run_root:
-        done = subprocess.run(
-            [*CUTOVER, "verify", "bluegreen", str(pipelines), "--from", "main", "--to",
-             "seeded_tier", "--then", "promote-rollback", "--json",
-             "--results", str(tmp_path / "results"), f"--run-root={run_root}"],
-            capture_output=True, text=True, timeout=600, check=False)
+    done = verify(tmp_path, seeded_pipelines(tmp_path), "seeded_tier", "promote-rollback")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     outcome = json.loads(done.stdout)
     assert [r["new_name"] for r in outcome["plan"]["redeploy"]] == [
@@ -67,13 +67,8 @@ def test_verify_of_a_product_whose_raw_topic_is_avro_feeds_it_in_avro(tmp_path):
     """Confluent Cloud declares tables Avro through the registry by default: the raw
     topic's keys and values are written in the Confluent wire format, with schemas
     registered from its DDL, and every acknowledged key reaches the intermediate."""
-    pipelines = visits_pipelines(tmp_path)
-    with private_run_root() as run_root:
-        done = subprocess.run(
-            [*CUTOVER, "verify", "bluegreen", str(pipelines), "--from", "main", "--to",
-             "visits_last_day", "--then", "rollback", "--records", "300", "--json",
-             "--results", str(tmp_path / "results"), f"--run-root={run_root}"],
-            capture_output=True, text=True, timeout=600, check=False)
+    done = verify(tmp_path, visits_pipelines(tmp_path), "visits_last_day", "rollback",
+                  "--records", "300")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     checks = {c["name"]: c for c in json.loads(done.stdout)["checks"]}
     lost = checks["v1:nothing_lost(int_visits)"]
