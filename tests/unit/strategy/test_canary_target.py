@@ -140,7 +140,7 @@ def test_requests_without_a_slot_make_the_ledger_share_a_range(monkeypatch):
     router = FakeRouter()
     tracker = StepTracker(FakeLoad(ledger), router)
     tracker.observe(30)
-    now[0], router.counters = 1002.0, {"stable": 70, "canary": 30}
+    now[0], router.counters = 1002.2, {"stable": 70, "canary": 30}
     tracker.close()
     step = tracker.steps[0]
     assert step["observed_pct"] == pytest.approx(50.0) and step["unattributed"] == 40
@@ -154,3 +154,20 @@ def test_requests_without_a_slot_make_the_ledger_share_a_range(monkeypatch):
     now[0] = 1004.0
     tracker.close()
     assert not tracker.steps[0]["within_tolerance"]
+
+
+def test_requests_just_before_a_change_was_seen_are_not_judged_by_the_old_weight(monkeypatch):
+    # 0 %: 32 requests to stable; the weight moved to 10 % and the tracker saw it 0.1 s
+    # later, after one request had gone to the canary. It is the new split's, not 0 %'s.
+    now = [1000.0]
+    monkeypatch.setattr("harness.strategy.canary_steps.time.time", lambda: now[0])
+    ledger = [outcome(1000.6 + i / 10, "stable") for i in range(32)]
+    ledger.append(outcome(1003.9, "canary"))
+    router = FakeRouter()
+    tracker = StepTracker(FakeLoad(ledger), router)
+    tracker.observe(0)
+    now[0], router.counters = 1004.0, {"stable": 68, "canary": 1}
+    tracker.observe(10)
+    step = tracker.steps[0]
+    assert step["weight"] == 0 and step["observed_pct"] == 0.0, step
+    assert step["within_tolerance"], step
