@@ -13,7 +13,6 @@ keeps producing from a background thread (e.g. during a deployment) until
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -23,6 +22,7 @@ from typing import Any, Protocol
 
 from confluent_kafka import KafkaException, Producer
 
+from harness.data.encoding import json_value
 from harness.data.ledger import Ledger, Record
 from harness.errors import ConfigError, CutoverError
 
@@ -168,7 +168,7 @@ class KafkaInjector:
                  encode_value: Callable[[Record], bytes] | None = None,
                  encode_key: Callable[[Record], bytes] | None = None) -> None:
         self.topic, self.ledger, self.key_field = topic, ledger, key_field
-        self._encode_value = encode_value or (lambda r: json.dumps(r, default=str).encode())
+        self._encode_value = encode_value or json_value
         self._encode_key = encode_key
         self.rate_per_s = rate_per_s
         self.flush_timeout_s = flush_timeout_s

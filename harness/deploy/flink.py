@@ -124,7 +124,8 @@ class FlinkDeployer:
             for name in order:
                 table = model.tables[name]
                 if table.dml:
-                    started[name] = self._submit(session, name, table.dml, version="v1")
+                    started[name] = self._submit(session, name, table.dml, version="v1",
+                                                 bounded=not table.parents)
         self.serving.set({n: n for n in order if n not in model.external}, reason="deployed")
         return started
 
@@ -141,13 +142,14 @@ class FlinkDeployer:
             self._register(session, current + new)
             for step in plan.redeploy:
                 started[step.new_name] = self._submit(session, step.new_name, step.dml,
+                                                      bounded=not step.parents,
                                                       version=step.new_name, reason=step.reason)
         self.events.emit("plan_deployed", statements={n: s.job_id for n, s in started.items()})
         return started
 
-    def _submit(self, session: SqlGatewaySession, name: str, dml: str, **details: Any) \
-            -> Statement:
-        statement = Statement(name, dml)
+    def _submit(self, session: SqlGatewaySession, name: str, dml: str, *,
+                bounded: bool = False, **details: Any) -> Statement:
+        statement = Statement(name, dml, bounded=bounded)
         try:
             session.submit(statement, rest=self.rest, timeout_s=self.submit_timeout_s)
         except CutoverError as exc:
@@ -163,7 +165,8 @@ class FlinkDeployer:
         current = self._adapted_tables(model)
         with self._session("submit") as session:
             self._register(session, current)
-            return self._submit(session, name, model.tables[name].dml, **details)
+            return self._submit(session, name, model.tables[name].dml,
+                                bounded=not model.tables[name].parents, **details)
 
     def deploy_sinks(self, model: PipelineModel, tables: Mapping[str, str],
                      sinks: IcebergSinks) -> dict[str, Statement]:
@@ -212,7 +215,7 @@ class FlinkDeployer:
 
     def _retire(self, name: str) -> None:
         statement = self.statements[name]
-        if statement.job_id and self.rest.job(statement.job_id).state == "FINISHED":
+        if statement.bounded and self.rest.job(statement.job_id or "").state == "FINISHED":
             # a bounded statement that ended: nothing to stop, and its table keeps what it
             # wrote, so a rollback switches back to it without resuming anything
             self.events.emit("statement_finished", statement=name, job_id=statement.job_id)
@@ -259,6 +262,7 @@ class FlinkDeployer:
                 savepoint = self.savepoints.pop(name)
                 session.execute(f"SET 'execution.savepoint.path' = '{savepoint}'")
                 started[name] = self._submit(session, name, model.tables[name].dml,
+                                             bounded=not model.tables[name].parents,
                                              version="v1", resumed_from=savepoint)
                 session.execute("RESET 'execution.savepoint.path'")
         return started

@@ -106,20 +106,23 @@ def _file_of(model: PipelineModel, name: str) -> Path | None:
     return table.dml_path if table.dml and table.dml_path else table.ddl_path
 
 
+def _row(name: str, ddl: str, dml: str, model: PipelineModel, table: str) -> Row:
+    """The row of statement ``name``, located in the files ``model`` has for ``table``."""
+    written = model.tables.get(table)
+    return (name, ddl, dml, _file_of(model, table), written.dml if written else "",
+            written.ddl_path if written else None, written.ddl if written else "")
+
+
 def statements_of(model: PipelineModel, ddl_of: dict[str, str]) -> list[Row]:
     """The rows of each table of ``model``, parents first."""
-    return [(name, ddl_of.get(name, ""), model.tables[name].dml, _file_of(model, name),
-             model.tables[name].dml, model.tables[name].ddl_path, model.tables[name].ddl)
+    return [_row(name, ddl_of.get(name, ""), model.tables[name].dml, model, name)
             for name in model.topological_order()]
 
 
 def plan_statements(plan: ImpactPlan, ddl_of: dict[str, str], v2: PipelineModel) -> list[Row]:
     """The rows of the plan's new versions, located in the files of ``v2``."""
-    tables = v2.tables
-    return [(r.new_name, ddl_of.get(r.new_name, ""), r.dml, _file_of(v2, r.table),
-             tables[r.table].dml if r.table in tables else "",
-             tables[r.table].ddl_path if r.table in tables else None,
-             tables[r.table].ddl if r.table in tables else "") for r in plan.redeploy]
+    return [_row(r.new_name, ddl_of.get(r.new_name, ""), r.dml, v2, r.table)
+            for r in plan.redeploy]
 
 
 def preflight_check(problems: list[PreflightProblem], *, statements: int) -> CheckResult:

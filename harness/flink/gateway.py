@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from harness.flink.errors import StatementError, root_message
-from harness.flink.rest import HEALTHY, TERMINAL, FlinkRestClient
+from harness.flink.rest import TERMINAL, FlinkRestClient
 from harness.flink.statement import Statement
 
 
@@ -78,7 +78,7 @@ class SqlGatewaySession:
     def submit(self, statement: Statement, *, rest: FlinkRestClient | None = None,
                timeout_s: float = 60.0) -> Statement:
         """Start a statement's job; with ``rest``, wait until it is RUNNING (or FINISHED,
-        which a bounded statement may reach first)."""
+        which a bounded statement may reach first: see ``Statement.bounded``)."""
         result = self.execute(statement.sql, timeout_s=timeout_s)
         if not result.job_id:
             raise StatementError(f"statement {statement.name!r}",
@@ -87,7 +87,8 @@ class SqlGatewaySession:
         statement.record("SUBMITTED")
         self.statements.append(statement)
         if rest is not None:
-            statement.record(rest.wait_for_state(result.job_id, HEALTHY,
+            wanted = {"RUNNING", "FINISHED"} if statement.bounded else {"RUNNING"}
+            statement.record(rest.wait_for_state(result.job_id, wanted,
                                                  timeout_s=timeout_s))
         return statement
 

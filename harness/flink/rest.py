@@ -11,9 +11,6 @@ import httpx
 from harness.flink.errors import FlinkError, root_message
 
 TERMINAL = {"FINISHED", "CANCELED", "FAILED", "SUSPENDED"}
-# A bounded statement (INSERT ... VALUES, a bounded source) ends FINISHED once it wrote
-# everything it will: as healthy as a streaming statement that keeps RUNNING.
-HEALTHY = {"RUNNING", "FINISHED"}
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,14 @@
 """Settled data: every statement consumed all of its Kafka input and checkpointed it.
 
-A job is *settled* when it FINISHED (a bounded statement: it read all of its input and
-committed its sinks on its final checkpoint), or when it is RUNNING with all tasks
-running, each Kafka partition its sources read is consumed up to the partition's end
-offset now, no open transaction holds records of those partitions back, and a
-checkpoint of the job COMPLETED that was triggered after the pass that first saw it
-caught up (at those end offsets). Sinks flush
-(at-least-once) or commit (exactly-once) on checkpoint, so what a settled job read is in
-its sinks. :meth:`Settler.wait` repeats passes up to a fixed point.
+A job is *settled* when it is RUNNING with all tasks running, each Kafka partition its
+sources read is consumed up to the partition's end offset now, no open transaction holds
+records of those partitions back, and a checkpoint of the job COMPLETED that was
+triggered after the pass that first saw it caught up (at those end offsets); or, for a
+bounded statement (``INSERT ... VALUES``), when its job FINISHED: it wrote everything
+and committed its sinks on its final checkpoint. (A streaming job that FINISHED was
+stopped, and is not settled.) Sinks flush (at-least-once) or commit (exactly-once) on
+checkpoint, so what a settled job read is in its sinks. :meth:`Settler.wait` repeats
+passes up to a fixed point.
 
 What the metrics mean, as probed on Flink 1.20.3 with connector 3.4.0-1.20:
 
@@ -34,7 +35,7 @@ What the metrics mean, as probed on Flink 1.20.3 with connector 3.4.0-1.20:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,13 +132,15 @@ class Settler:
     def _get(self, path: str, **params: str) -> Any:
         return self.rest._request("GET", path, params=params or None)
 
-    def status(self, jobs: Mapping[str, str], *, outputs: Iterable[str] = ()) -> SettleStatus:
+    def status(self, jobs: Mapping[str, str], *, outputs: Iterable[str] = (),
+               bounded: Collection[str] = ()) -> SettleStatus:
         """One pass over the jobs; remembers per job when it was first seen caught up.
 
         Args:
             jobs: Statement name -> Flink job id.
             outputs: Sink topics no job reads: an open transaction on one keeps the pass
                 unsettled, and :meth:`wait` requires their end offsets to hold still.
+            bounded: Statements that read no table: FINISHED is settled for them.
 
         Returns:
             The verdict of this pass, with the lag table.
@@ -149,8 +152,8 @@ class Settler:
         for name, jid in jobs.items():
             job, mem = overview.get(jid), self._jobs.setdefault(jid, _Job())
             state, tasks = (job["state"], job["tasks"]) if job else ("unknown to the cluster", {})
-            if state == "FINISHED":  # a bounded statement that ended wrote all it read
-                pass
+            if state == "FINISHED" and name in bounded:
+                pass  # it wrote everything and committed on its final checkpoint
             elif state != "RUNNING":
                 blocked[name] = ("not-running", f"{name} (job {jid}) is {state}")
             elif tasks.get("running") != tasks.get("total"):
@@ -316,7 +319,8 @@ class Settler:
 
     def wait(self, jobs: Mapping[str, str], *, timeout_s: float = 120.0,
              interval_s: float = 0.25, on_progress: Callable[[SettleStatus], None] | None = None,
-             outputs: Iterable[str] = (), down_grace_s: float = DOWN_GRACE_S) -> float:
+             outputs: Iterable[str] = (), down_grace_s: float = DOWN_GRACE_S,
+             bounded: Collection[str] = ()) -> float:
         """Repeat :meth:`status` until a settled pass whose inputs held still meanwhile.
 
         Upstream statements write downstream inputs on checkpoint: a settled pass counts only
@@ -328,6 +332,7 @@ class Settler:
             interval_s: Pause between passes that are not settled.
             on_progress: Called with every pass's status.
             outputs: As for :meth:`status`.
+            bounded: As for :meth:`status`.
             down_grace_s: A job seen not running this long ends the wait at once.
 
         Returns:
@@ -342,7 +347,7 @@ class Settler:
         down: dict[str, float] = {}  # job -> since when it is seen not running
         while True:
             try:
-                status = self.status(jobs, outputs=outputs)
+                status = self.status(jobs, outputs=outputs, bounded=bounded)
             except (FlinkError, KafkaException, httpx.HTTPError) as exc:  # e.g. a job gone
                 status = SettleStatus(False, f"a pass failed: {exc}", {}, time.time(),
                                       {"pass": "error"})

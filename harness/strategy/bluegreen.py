@@ -327,7 +327,9 @@ class BlueGreenRun:
         jobs = {n: s.job_id or "" for n, s in self.deployer.statements.items()}
         self.state.statements = jobs
         self._save()
-        waited = self.settler.wait(jobs, timeout_s=self.prepared.spec.settle_timeout_s)
+        bounded = {n for n, s in self.deployer.statements.items() if s.bounded}
+        waited = self.settler.wait(jobs, timeout_s=self.prepared.spec.settle_timeout_s,
+                                   bounded=bounded)
         self._wait_sinks_committed(jobs)
         self.state.figures[f"settle_{stage}_s"] = round(waited, 2)
         self.events.emit("bluegreen.settled", stage=stage, waited_s=round(waited, 2),

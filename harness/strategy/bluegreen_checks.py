@@ -32,7 +32,7 @@ from harness.data.product import ProductData
 from harness.data.schema import columns_from_ddl, primary_key_from_ddl
 from harness.deploy.flink import FlinkDeployer
 from harness.deploy.iceberg_sinks import IcebergSinks
-from harness.flink.rest import HEALTHY, FlinkRestClient
+from harness.flink.rest import FlinkRestClient
 from harness.strategy.bluegreen_setup import PreparedRun
 
 
@@ -223,7 +223,7 @@ def serving_check(name: str, deployer: FlinkDeployer, rest: FlinkRestClient, *,
     Args:
         name: ``promoted`` or ``rolled_back``.
         expected: Logical table -> the physical table that must serve it.
-        running: Statements that must be RUNNING (or FINISHED: bounded ones end).
+        running: Statements that must be RUNNING (or FINISHED, when bounded).
         stopped: Statement -> job id of statements that must not be running any more.
         dropped: Topics that must not exist any more.
     """
@@ -232,7 +232,8 @@ def serving_check(name: str, deployer: FlinkDeployer, rest: FlinkRestClient, *,
     states = {n: rest.job(s.job_id or "").state for n, s in deployer.statements.items()
               if n in running}
     not_running = {n: states.get(n, "not deployed") for n in running
-                   if states.get(n) not in HEALTHY}
+                   if n not in deployer.statements
+                   or not deployer.statements[n].healthy_in(states.get(n))}
     still = {n: rest.job(j).state for n, j in stopped.items()
              if j and rest.job(j).state == "RUNNING"}
     existing = set(deployer.admin.list_topics(timeout=10).topics)

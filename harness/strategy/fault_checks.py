@@ -10,7 +10,6 @@ from harness.checks.derive import expectation
 from harness.checks.result import EXAMPLES, CheckResult
 from harness.faults.base import FaultWindow
 from harness.faults.data import undecodable
-from harness.flink.rest import HEALTHY
 
 if TYPE_CHECKING:
     from harness.strategy.bluegreen import BlueGreenRun
@@ -89,7 +88,8 @@ def dead_letters_counted(run: BlueGreenRun, window: FaultWindow) -> CheckResult:
     letters = undecodable(run.deployer.target.bootstrap_servers, topic)
     states = {name: run.rest.job(s.job_id).state for name, s in
               run.deployer.statements.items() if s.job_id}
-    down = {name: state for name, state in states.items() if state not in HEALTHY}
+    down = {name: state for name, state in states.items()
+            if not run.deployer.statements[name].healthy_in(state)}
     ok = letters >= injected > 0 and not down
     return CheckResult(
         f"dead_letters_counted({window.evidence.get('table') or topic})", ok,

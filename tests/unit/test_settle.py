@@ -472,6 +472,24 @@ def test_a_bounded_job_that_finished_is_settled_beside_a_caught_up_one():
     # metrics to read; a streaming job beside them still has to prove its checkpoint
     rest = FakeRest({"seed": one_job({}, state="FINISHED"), "j1": one_job({0: 4})})
     settler = Settler(rest, "unused", offsets=FakeOffsets({("ns.src", 0): ends(5)}))
-    first = settler.status({"seed_rows": "seed", "fct_y": "j1"})
+    first = settler.status({"seed_rows": "seed", "fct_y": "j1"}, bounded={"seed_rows"})
     assert "seed_rows" not in first.waiting_on and first.waiting_on
-    assert settler.status({"seed_rows": "seed"}).settled
+    assert settler.status({"seed_rows": "seed"}, bounded={"seed_rows"}).settled
+
+
+def test_a_streaming_job_that_finished_was_stopped_and_is_not_settled():
+    # a stop with a savepoint ends a job FINISHED too: only a bounded one is done
+    rest = FakeRest({"j1": one_job({0: 4}, state="FINISHED")})
+    status = Settler(rest, "unused", offsets=FakeOffsets({("ns.src", 0): ends(5)})).status(
+        {"fct_y": "j1"})
+    assert status.waiting_on == {"fct_y": "not-running"}
+
+
+def test_finished_is_healthy_only_for_a_bounded_statement():
+    from harness.flink.statement import Statement
+
+    seed = Statement("seed", "INSERT INTO t VALUES (1)", bounded=True)
+    stream = Statement("fct", "INSERT INTO f SELECT * FROM t")
+    assert seed.healthy_in("FINISHED") and seed.healthy_in("RUNNING")
+    assert stream.healthy_in("RUNNING") and not stream.healthy_in("FINISHED")
+    assert not seed.healthy_in("CANCELED") and not stream.healthy_in(None)
